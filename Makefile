@@ -1,0 +1,28 @@
+# The front door: make test, make demo, make build, make lint.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# The same flags as the Dockerfile: the binary tested is the one shipped.
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+export CGO_ENABLED := 0
+
+.PHONY: all build test lint demo clean
+
+all: lint test
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/deploytrack .
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+demo:
+	$(GO) run ./internal/demo
+
+clean:
+	rm -rf bin

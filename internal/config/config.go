@@ -1,0 +1,298 @@
+// Package config turns the step's inputs into a typed, validated Config.
+//
+// The runner hands a container action one INPUT_<NAME> variable per input,
+// with the input id upper-cased and hyphens kept (INPUT_API-KEY). Inputs is
+// the one table of every input the action reads; action.yml declares the
+// same names and a test keeps the two in step.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is the kind of event a step records.
+type Kind string
+
+// The two kinds of event Versioner tracks.
+const (
+	Deployment Kind = "deployment"
+	Build      Kind = "build"
+)
+
+// Input describes one input of the action.
+type Input struct {
+	Name      string // the id in action.yml, e.g. "api-key"
+	Alias     string // the deprecated name Versioner's own action uses, if any
+	Env       string // environment variable read when the input is empty
+	Default   string // applied here, not in action.yml (see Inputs)
+	Multiline bool   // may hold newlines
+	Secret    bool   // masked before anything is printed
+}
+
+// Inputs lists every input the action reads. Inputs with an alias carry
+// their default here and not in action.yml: the runner fills a declared
+// default in even when the user set the alias, and the hyphenated name wins,
+// so a declared default would silently override `fail_on_api_error: false`.
+var Inputs = []Input{
+	{Name: "api-key", Alias: "api_key", Env: "VERSIONER_API_KEY", Secret: true},
+	{Name: "api-url", Alias: "api_url", Env: "VERSIONER_API_URL", Default: "https://api.versioner.io"},
+	{Name: "product", Alias: "product_name"},
+	{Name: "version"},
+	{Name: "environment"},
+	{Name: "event-type", Alias: "event_type", Default: string(Deployment)},
+	{Name: "status", Default: "completed"},
+	{Name: "metadata", Multiline: true},
+	{Name: "fail-on-api-error", Alias: "fail_on_api_error", Default: "true"},
+	{Name: "deployed-by"},
+	{Name: "scm-branch"},
+	{Name: "scm-sha"},
+	{Name: "build-url"},
+	{Name: "github-token", Secret: true},
+	{Name: "github-deployment", Default: "true"},
+	{Name: "environment-url"},
+	{Name: "description", Multiline: true},
+	{Name: "dry-run", Default: "false"},
+	{Name: "timeout", Default: "60"},
+}
+
+// Limits on what the action accepts.
+const (
+	// MaxMetadataBytes bounds the metadata input: Versioner stores it with
+	// every event, and a runaway blob is a mistake, not metadata.
+	MaxMetadataBytes = 512 << 10
+	// MaxTimeout bounds the timeout input.
+	MaxTimeout = time.Hour
+)
+
+// Config is the validated set of inputs of one step.
+type Config struct {
+	APIKey         string
+	APIURL         *url.URL
+	Product        string // empty: the event takes the repository name
+	Version        string
+	Environment    string
+	Kind           Kind
+	Status         string // as given; the event package normalises it
+	Metadata       map[string]any
+	FailOnAPIError bool
+
+	DeployedBy string
+	SCMBranch  string
+	SCMSHA     string
+	BuildURL   string
+
+	GitHubToken      string
+	GitHubDeployment bool
+	EnvironmentURL   string
+	Description      string
+
+	DryRun  bool
+	Timeout time.Duration
+
+	// Deprecated lists the aliases the step used, to warn about.
+	Deprecated []string
+}
+
+// InputError says which input is wrong and why.
+type InputError struct {
+	Input   string
+	Problem string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("input %s %s", e.Input, e.Problem) }
+
+// Getenv reads an environment variable; *githubactions.Action.Getenv fits.
+type Getenv func(string) string
+
+// Raw returns the value of one input as the runner passed it: the
+// hyphenated name first, then the alias, then the environment fallback,
+// then the default. The second result is the alias when that is what
+// supplied the value.
+func Raw(getenv Getenv, in Input) (value, usedAlias string) {
+	if v := lookup(getenv, in.Name); v != "" {
+		return v, ""
+	}
+	if in.Alias != "" {
+		if v := lookup(getenv, in.Alias); v != "" {
+			return v, in.Alias
+		}
+	}
+	if in.Env != "" {
+		if v := strings.TrimSpace(getenv(in.Env)); v != "" {
+			return v, ""
+		}
+	}
+	return in.Default, ""
+}
+
+// EnvName is the variable the runner sets for an input: spaces become
+// underscores, letters are upper-cased, hyphens are kept.
+func EnvName(name string) string {
+	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+}
+
+func lookup(getenv Getenv, name string) string {
+	return strings.TrimSpace(getenv(EnvName(name)))
+}
+
+// Secrets returns the secret inputs that are set, so that the caller can
+// mask them before it prints anything, even when validation fails.
+func Secrets(getenv Getenv) []string {
+	var out []string
+	for _, in := range Inputs {
+		if !in.Secret {
+			continue
+		}
+		if v, _ := Raw(getenv, in); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Load reads and validates every input. Its error joins one *InputError
+// per problem, so a user fixes them all in one go.
+func Load(getenv Getenv) (*Config, error) {
+	raw := make(map[string]string, len(Inputs))
+	c := &Config{}
+	var errs []error
+	reported := map[string]bool{}
+	bad := func(input, format string, args ...any) {
+		if reported[input] {
+			return // the first problem with an input is the one to fix
+		}
+		reported[input] = true
+		errs = append(errs, &InputError{Input: input, Problem: fmt.Sprintf(format, args...)})
+	}
+	for _, in := range Inputs {
+		v, alias := Raw(getenv, in)
+		if alias != "" {
+			c.Deprecated = append(c.Deprecated, alias)
+		}
+		if !in.Multiline && strings.ContainsAny(v, "\r\n") {
+			bad(in.Name, "must be a single line, but holds a line break")
+			v = ""
+		}
+		raw[in.Name] = v
+	}
+
+	c.APIKey = raw["api-key"]
+	c.Product = raw["product"]
+	c.Version = raw["version"]
+	c.Environment = raw["environment"]
+	c.Status = raw["status"]
+	c.DeployedBy = raw["deployed-by"]
+	c.SCMBranch = raw["scm-branch"]
+	c.SCMSHA = raw["scm-sha"]
+	c.BuildURL = raw["build-url"]
+	c.GitHubToken = raw["github-token"]
+	c.EnvironmentURL = raw["environment-url"]
+	c.Description = raw["description"]
+
+	bools := []struct {
+		name string
+		dst  *bool
+	}{
+		{"fail-on-api-error", &c.FailOnAPIError},
+		{"github-deployment", &c.GitHubDeployment},
+		{"dry-run", &c.DryRun},
+	}
+	for _, b := range bools {
+		v, err := parseBool(raw[b.name])
+		if err != nil {
+			bad(b.name, "%v", err)
+		}
+		*b.dst = v
+	}
+
+	switch k := Kind(strings.ToLower(raw["event-type"])); k {
+	case Deployment, Build:
+		c.Kind = k
+	default:
+		bad("event-type", "is %q, not an event type: use deployment or build", raw["event-type"])
+	}
+
+	if u, err := parseAPIURL(raw["api-url"]); err != nil {
+		bad("api-url", "%v", err)
+	} else {
+		c.APIURL = u
+	}
+
+	if t, err := parseTimeout(raw["timeout"]); err != nil {
+		bad("timeout", "%v", err)
+	} else {
+		c.Timeout = t
+	}
+
+	if m, err := ParseMetadata(raw["metadata"]); err != nil {
+		bad("metadata", "%v", err)
+	} else {
+		c.Metadata = m
+	}
+
+	if c.Version == "" {
+		bad("version", "is required: set it to the version being built or deployed, e.g. ${{ github.sha }}")
+	}
+	if c.Kind == Deployment && c.Environment == "" {
+		bad("environment", "is required for deployment events: set it to where the version runs, e.g. production")
+	}
+	if c.APIKey == "" && !c.DryRun {
+		bad("api-key", "is required: pass your Versioner key from a secret (api-key: ${{ secrets.VERSIONER_API_KEY }}) or set VERSIONER_API_KEY")
+	}
+	if c.Kind == Deployment && c.GitHubDeployment && c.GitHubToken == "" && !c.DryRun {
+		bad("github-token", "is empty, and a GitHub deployment needs it: pass ${{ github.token }} or set github-deployment: false")
+	}
+	if c.EnvironmentURL != "" {
+		if u, err := url.Parse(c.EnvironmentURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("environment-url", "is %q, not an http(s) URL", c.EnvironmentURL)
+		}
+	}
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// parseBool accepts what YAML 1.2 and the actions toolkit call a boolean.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("is %q, not a boolean: use true or false", s)
+}
+
+func parseAPIURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("is %q, not an http(s) URL such as https://api.versioner.io", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("is %q, which carries a query or fragment: give the base URL only", s)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("carries credentials in the URL: pass the key in api-key instead")
+	}
+	return u, nil
+}
+
+// parseTimeout takes whole seconds ("90") or a Go duration ("2m").
+func parseTimeout(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, err := strconv.Atoi(s); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("is %q, not a number of seconds", s)
+	}
+	if d < time.Second || d > MaxTimeout {
+		return 0, fmt.Errorf("is %q, out of range: give 1 to %d seconds", s, int(MaxTimeout.Seconds()))
+	}
+	return d, nil
+}

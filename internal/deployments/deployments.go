@@ -1,0 +1,236 @@
+// Package deployments records an Event on GitHub as a Deployment with
+// Deployment Statuses, so the repository's Environments page shows what
+// runs where. One deployment stands for one product at one commit in one
+// environment within one workflow run; every step of the run that records
+// that product posts its statuses to it.
+package deployments
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deploytrack/deploytrack/internal/event"
+)
+
+// MaxDescription is GitHub's limit on a deployment's or a status's
+// description, in characters; a longer one is refused with a 422.
+const MaxDescription = 140
+
+// maxPages bounds the search for this run's deployment: a page is 100
+// deployments of one commit in one environment, so more is rare.
+const maxPages = 3
+
+// Client talks to one repository's Deployments API.
+type Client struct {
+	gh          *github.Client
+	owner, repo string
+}
+
+// New returns a client for repository ("owner/name") at apiURL, the
+// runner's GITHUB_API_URL (https://api.github.com, or https://HOST/api/v3
+// on GitHub Enterprise Server), taken as given.
+func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Client, error) {
+	owner, repo, ok := strings.Cut(repository, "/")
+	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return nil, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name: run the step in GitHub Actions, or set github-deployment: false", repository)
+	}
+	base, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL", apiURL)
+	}
+	gh := github.NewClient(hc).WithAuthToken(token)
+	gh.BaseURL = base
+	gh.UserAgent = userAgent
+	return &Client{gh: gh, owner: owner, repo: repo}, nil
+}
+
+// Result is what the step did on GitHub.
+type Result struct {
+	DeploymentID int64
+	Created      bool   // false: an earlier step of the run made it
+	State        string // the status posted
+	URL          string // the environment's page
+}
+
+// State maps a canonical status to a deployment status state. An aborted
+// deployment becomes inactive, so the environment keeps showing the last
+// good deployment as the live one.
+func State(s event.Status) string {
+	switch s {
+	case event.Pending:
+		return "queued"
+	case event.Started:
+		return "in_progress"
+	case event.Completed:
+		return "success"
+	case event.Failed:
+		return "failure"
+	}
+	return "inactive"
+}
+
+// payload is stored with the deployment; product and run_id find it again.
+type payload struct {
+	Product    string `json:"product"`
+	Version    string `json:"version"`
+	RunID      string `json:"run_id"`
+	RunAttempt string `json:"run_attempt"`
+}
+
+// CreateRequest is the deployment the step creates when the run has none.
+// auto_merge is off because GitHub would otherwise merge the default
+// branch into the ref first; required_contexts is empty because omitting
+// it makes GitHub refuse the deployment until every status check passes.
+func CreateRequest(ev event.Event) *github.DeploymentRequest {
+	return &github.DeploymentRequest{
+		Ref:              github.String(ev.SHA),
+		Task:             github.String("deploy"),
+		AutoMerge:        github.Bool(false),
+		RequiredContexts: &[]string{},
+		Payload:          payload{Product: ev.Product, Version: ev.Version, RunID: ev.RunID, RunAttempt: ev.RunAttempt},
+		Environment:      github.String(ev.Environment),
+		Description:      github.String(Truncate(ev.Product + " " + ev.Version)),
+	}
+}
+
+// StatusRequest is the status the step posts.
+func StatusRequest(ev event.Event, state, description string) *github.DeploymentStatusRequest {
+	if description == "" {
+		description = ev.Description
+	}
+	if description == "" {
+		description = fmt.Sprintf("%s %s: %s", ev.Product, ev.Version, ev.Status)
+	}
+	r := &github.DeploymentStatusRequest{
+		State:       github.String(state),
+		Description: github.String(Truncate(description)),
+	}
+	if ev.RunURL != "" {
+		r.LogURL = github.String(ev.RunURL)
+	}
+	if ev.EnvironmentURL != "" {
+		r.EnvironmentURL = github.String(ev.EnvironmentURL)
+	}
+	return r
+}
+
+// Truncate cuts s to GitHub's 140 characters on a rune boundary, marking
+// the cut with an ellipsis.
+func Truncate(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= MaxDescription {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:MaxDescription-1]) + "…"
+}
+
+// Ensure returns the id of this run's deployment of ev, creating it when
+// no earlier step did.
+func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
+	opts := &github.DeploymentsListOptions{SHA: ev.SHA, Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
+	for page := 0; page < maxPages; page++ {
+		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
+		if err != nil {
+			return 0, false, c.explain(ctx, "list deployments", err)
+		}
+		for _, d := range list {
+			if ours(d, ev) {
+				return d.GetID(), false, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	d, _, err := c.gh.Repositories.CreateDeployment(ctx, c.owner, c.repo, CreateRequest(ev))
+	if err != nil {
+		return 0, false, c.explain(ctx, "create a deployment", err)
+	}
+	return d.GetID(), true, nil
+}
+
+// ours reports whether d is this run's deployment of ev's product.
+func ours(d *github.Deployment, ev event.Event) bool {
+	var p map[string]any
+	dec := json.NewDecoder(bytes.NewReader(d.Payload))
+	dec.UseNumber()
+	if dec.Decode(&p) != nil {
+		// Some clients store the payload as a JSON string holding the object.
+		var s string
+		if json.Unmarshal(d.Payload, &s) != nil {
+			return false
+		}
+		dec = json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		if dec.Decode(&p) != nil {
+			return false
+		}
+	}
+	return fmt.Sprint(p["product"]) == ev.Product && fmt.Sprint(p["run_id"]) == ev.RunID
+}
+
+// SetStatus posts a status to deployment id.
+func (c *Client) SetStatus(ctx context.Context, id int64, r *github.DeploymentStatusRequest) error {
+	if _, _, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, r); err != nil {
+		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", id), err)
+	}
+	return nil
+}
+
+// URL is the environment's page, where the deployment shows.
+func URL(serverURL, repository, environment string) string {
+	return strings.TrimRight(serverURL, "/") + "/" + repository + "/deployments/" + url.PathEscape(environment)
+}
+
+// explain turns go-github's errors into messages that say what to do.
+func (c *Client) explain(ctx context.Context, what string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		// go-github returns the bare context error when the deadline
+		// passes; the caller names the timeout.
+		return fmt.Errorf("GitHub: could not %s: %w", what, err)
+	}
+	var ae *github.AcceptedError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("GitHub: could not %s: GitHub merged the default branch into the ref instead (202): %s", what, oneLine(string(ae.Raw)))
+	}
+	var rl *github.RateLimitError
+	if errors.As(err, &rl) {
+		return fmt.Errorf("GitHub: could not %s: rate limit exhausted until %s", what, rl.Rate.Reset.UTC().Format("15:04:05 MST"))
+	}
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		code := er.Response.StatusCode
+		msg := fmt.Sprintf("GitHub answered %d %s when asked to %s in %s/%s", code, http.StatusText(code), what, c.owner, c.repo)
+		if er.Message != "" {
+			msg += ": " + oneLine(er.Message)
+		}
+		for _, e := range er.Errors {
+			msg += fmt.Sprintf(" (%s %s %s)", e.Resource, e.Field, e.Code)
+		}
+		switch code {
+		case http.StatusUnauthorized:
+			msg += ": check the github-token input"
+		case http.StatusForbidden, http.StatusNotFound:
+			msg += ": add `permissions: deployments: write` to the job (or set github-deployment: false)"
+		}
+		return errors.New(msg)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("GitHub: could not %s: %w", what, ue.Err)
+	}
+	return fmt.Errorf("GitHub: could not %s: %w", what, err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

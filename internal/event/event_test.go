@@ -1,0 +1,198 @@
+package event
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/ghcontext"
+)
+
+func TestParseStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind config.Kind
+		in   string
+		want Status
+	}{
+		{config.Deployment, "completed", Completed},
+		{config.Deployment, "success", Completed},
+		{config.Deployment, "Success", Completed},
+		{config.Deployment, " deployed ", Completed},
+		{config.Deployment, "failure", Failed},
+		{config.Deployment, "error", Failed},
+		{config.Deployment, "timed_out", Failed},
+		{config.Deployment, "cancelled", Aborted},
+		{config.Deployment, "canceled", Aborted},
+		{config.Deployment, "skipped", Aborted},
+		{config.Deployment, "in_progress", Started},
+		{config.Deployment, "in-progress", Started},
+		{config.Deployment, "deploying", Started},
+		{config.Deployment, "init", Started},
+		{config.Deployment, "queued", Pending},
+		{config.Deployment, "scheduled", Pending},
+		{config.Build, "building", Started},
+		{config.Build, "built", Completed},
+		{config.Build, "fail", Failed},
+		{config.Build, "abort", Aborted},
+	}
+	for _, tt := range tests {
+		got, err := ParseStatus(tt.kind, tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseStatus(%s, %q) = %q, %v; want %q", tt.kind, tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseStatusRejects(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		kind config.Kind
+		in   string
+	}{
+		{config.Deployment, "built"}, // a build word
+		{config.Build, "deploying"},
+		{config.Deployment, "done"},
+		{config.Deployment, ""},
+		{config.Deployment, "success!"},
+	} {
+		_, err := ParseStatus(tt.kind, tt.in)
+		var ie *config.InputError
+		if !errors.As(err, &ie) || ie.Input != "status" {
+			t.Fatalf("ParseStatus(%s, %q) error = %v, want an InputError for status", tt.kind, tt.in, err)
+		}
+		if !strings.Contains(ie.Problem, "completed") || !strings.Contains(ie.Problem, "success") {
+			t.Errorf("error %q should list the accepted words", ie.Problem)
+		}
+	}
+	_, err := ParseStatus(config.Deployment, "built")
+	if err == nil || !strings.Contains(err.Error(), `"built"`) {
+		t.Errorf("ParseStatus(deployment, built) error = %v, want it quoted", err)
+	}
+	if strings.Contains(err.Error(), "built,") || strings.Contains(err.Error(), "building") {
+		t.Errorf("deployment words listed build-only words: %v", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+	src := ghcontext.Source{
+		Repository: "acme/shop", Owner: "acme", Repo: "shop", SHA: "abc", Branch: "main",
+		Ref: "refs/heads/main", EventName: "push", Actor: "octocat",
+		RunID: "9", RunNumber: "7", RunAttempt: "2", Workflow: "Deploy", Job: "deploy", Action: "__run",
+		RunURL: "https://github.com/acme/shop/actions/runs/9",
+	}
+	cfg := &config.Config{
+		Kind: config.Deployment, Version: "1.2.3", Environment: "prod", Status: "success",
+		Metadata: map[string]any{"ticket": "OPS-1", "vi_gh_job": "overridden"},
+	}
+	got, err := New(cfg, src, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Event{
+		Kind: config.Deployment, Product: "shop", Version: "1.2.3", Environment: "prod", Status: Completed,
+		Repository: "acme/shop", SHA: "abc", Branch: "main", Actor: "octocat",
+		RunURL: "https://github.com/acme/shop/actions/runs/9", RunID: "9", RunNumber: "7", RunAttempt: "2",
+		Metadata: map[string]any{
+			"ticket": "OPS-1", "vi_gh_job": "overridden", "vi_gh_workflow": "Deploy",
+			"vi_gh_run_attempt": "2", "vi_gh_event_name": "push", "vi_gh_ref": "refs/heads/main",
+		},
+		At: now.UTC(),
+	}
+	if diff := cmp.Diff(want, got, cmpIgnoreKey()); diff != "" {
+		t.Errorf("New() mismatch (-want +got):\n%s", diff)
+	}
+
+	// Overrides win over what is detected.
+	cfg2 := *cfg
+	cfg2.Product, cfg2.SCMSHA, cfg2.SCMBranch, cfg2.DeployedBy, cfg2.BuildURL = "api", "def", "rel", "bot", "https://ci/1"
+	got2, _ := New(&cfg2, src, now)
+	if got2.Product != "api" || got2.SHA != "def" || got2.Branch != "rel" || got2.Actor != "bot" || got2.BuildURL != "https://ci/1" {
+		t.Errorf("overrides not applied: %+v", got2)
+	}
+}
+
+func TestNewBuildHasNoEnvironment(t *testing.T) {
+	t.Parallel()
+	cfg := &config.Config{Kind: config.Build, Version: "1", Environment: "prod", Status: "built"}
+	got, err := New(cfg, ghcontext.Source{Repo: "shop"}, time.Now())
+	if err != nil || got.Environment != "" || got.Status != Completed || got.Metadata != nil {
+		t.Errorf("New() = %+v, %v", got, err)
+	}
+}
+
+func TestNewNeedsAProduct(t *testing.T) {
+	t.Parallel()
+	_, err := New(&config.Config{Kind: config.Build, Version: "1", Status: "started"}, ghcontext.Source{}, time.Now())
+	var ie *config.InputError
+	if !errors.As(err, &ie) || ie.Input != "product" {
+		t.Errorf("error = %v, want one naming product", err)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	src := ghcontext.Source{Repository: "acme/shop", Repo: "shop", RunID: "9", RunAttempt: "1", Job: "deploy", Action: "__step1"}
+	cfg := &config.Config{Kind: config.Deployment, Version: "1", Environment: "prod", Status: "started"}
+	key := func(c *config.Config, s ghcontext.Source, at time.Time) string {
+		ev, err := New(c, s, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev.IdempotencyKey
+	}
+	t0 := time.Unix(0, 0)
+	k := key(cfg, src, t0)
+	if k != key(cfg, src, t0.Add(time.Minute)) {
+		t.Error("the key changed with time within one step: a retry would not be recognised")
+	}
+	next := src
+	next.Action = "__step2"
+	finished := *cfg
+	finished.Status = "completed"
+	attempt2 := src
+	attempt2.RunAttempt = "2"
+	for name, other := range map[string]string{
+		"next step":      key(cfg, next, t0),
+		"other status":   key(&finished, src, t0),
+		"re-run attempt": key(cfg, attempt2, t0),
+	} {
+		if other == k {
+			t.Errorf("%s has the same key", name)
+		}
+	}
+	outside := ghcontext.Source{Repo: "shop"}
+	if key(cfg, outside, t0) == key(cfg, outside, t0.Add(time.Second)) {
+		t.Error("outside a run, two invocations share a key")
+	}
+}
+
+func cmpIgnoreKey() cmp.Option {
+	return cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "IdempotencyKey" }, cmp.Ignore())
+}
+
+func FuzzParseStatus(f *testing.F) {
+	for _, w := range append(Words(config.Deployment), Words(config.Build)...) {
+		f.Add(w)
+	}
+	f.Add("in-progress")
+	f.Add("\x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, k := range []config.Kind{config.Deployment, config.Build} {
+			st, err := ParseStatus(k, s)
+			if err == nil {
+				switch st {
+				case Pending, Started, Completed, Failed, Aborted:
+				default:
+					t.Errorf("ParseStatus(%q) = %q, not canonical", s, st)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,81 @@
+// Package report turns what the step did into what it leaves behind:
+// step outputs, the job summary and annotations.
+package report
+
+import (
+	"strconv"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/deployments"
+	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/versioner"
+)
+
+// Report is everything one step did.
+type Report struct {
+	Event     event.Event
+	GivenWord string // the status input as written
+	ServerURL string // for links to the commit
+	DryRun    bool
+
+	Versioner    versioner.Result
+	VersionerErr error
+
+	GitHub        deployments.Result
+	GitHubErr     error
+	GitHubSkipped string // why no GitHub deployment was recorded, when none was
+
+	// FailOnAPIError is the input of the same name: when false, a sink's
+	// failure is a warning.
+	FailOnAPIError bool
+
+	// Warnings gathered on the way (deprecated inputs, a missing payload).
+	Warnings []string
+}
+
+// Failed reports whether the step should fail: a preflight rejection
+// always does, another API failure only when fail-on-api-error is true.
+func (r *Report) Failed() bool {
+	if r.Preflight() != nil {
+		return true
+	}
+	return r.FailOnAPIError && (r.VersionerErr != nil || r.GitHubErr != nil)
+}
+
+// Preflight returns Versioner's preflight rejection, if there was one.
+func (r *Report) Preflight() *versioner.PreflightError {
+	pe, _ := asPreflight(r.VersionerErr)
+	return pe
+}
+
+// Output is one step output.
+type Output struct{ Name, Value string }
+
+// Outputs lists every output, in the order action.yml declares them. The
+// underscored names are those of Versioner's own action.
+func (r *Report) Outputs() []Output {
+	var deploymentID, buildID, ghID string
+	if r.Event.Kind == config.Build {
+		buildID = r.Versioner.ID
+	} else {
+		deploymentID = r.Versioner.ID
+	}
+	if r.GitHub.DeploymentID != 0 {
+		ghID = strconv.FormatInt(r.GitHub.DeploymentID, 10)
+	}
+	v := r.Versioner
+	return []Output{
+		{"deployment-id", deploymentID},
+		{"build-id", buildID},
+		{"version-id", v.VersionID},
+		{"product-id", v.ProductID},
+		{"environment-id", v.EnvironmentID},
+		{"github-deployment-id", ghID},
+		{"status", string(r.Event.Status)},
+		{"deployment_id", deploymentID},
+		{"build_id", buildID},
+		{"version_id", v.VersionID},
+		{"product_id", v.ProductID},
+		{"environment_id", v.EnvironmentID},
+	}
+}

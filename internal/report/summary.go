@@ -1,0 +1,210 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/versioner"
+)
+
+// MaxSummary keeps the summary under GitHub's 1 MiB limit per step.
+const MaxSummary = 1000 << 10
+
+// Summary is the job summary, in GitHub-flavoured markdown. Every value
+// that came from outside is escaped, so it renders as text.
+func (r *Report) Summary() string {
+	ev := r.Event
+	var b strings.Builder
+
+	icon := "✅"
+	switch {
+	case r.Failed():
+		icon = "❌"
+	case r.VersionerErr != nil || r.GitHubErr != nil || len(r.warnings()) > 0:
+		icon = "⚠️"
+	}
+	title := md(ev.Product) + " " + md(ev.Version)
+	if ev.Kind == config.Deployment {
+		title += " → " + md(ev.Environment)
+	} else {
+		title += " build"
+	}
+	dry := ""
+	if r.DryRun {
+		dry = " (dry run: nothing sent)"
+	}
+	fmt.Fprintf(&b, "### %s deploytrack: %s: %s%s\n\n", icon, title, ev.Status, dry)
+
+	b.WriteString("| | |\n|---|---|\n")
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
+		}
+	}
+	row("Product", md(ev.Product))
+	row("Version", md(ev.Version))
+	row("Environment", md(ev.Environment))
+	status := "`" + string(ev.Status) + "`"
+	if r.GivenWord != "" && !strings.EqualFold(r.GivenWord, string(ev.Status)) {
+		status += " (given as " + md(r.GivenWord) + ")"
+	}
+	row("Status", status)
+	row("Commit", r.commit())
+	if ev.RunURL != "" {
+		run := "run"
+		if ev.RunNumber != "" {
+			run = "#" + ev.RunNumber
+		}
+		if ev.RunAttempt != "" && ev.RunAttempt != "1" {
+			run += ", attempt " + ev.RunAttempt
+		}
+		row("Run", link(run, ev.RunURL))
+	}
+	if r.GitHub.URL != "" {
+		row("Deployment", link(ev.Environment, r.GitHub.URL))
+	}
+	if ev.EnvironmentURL != "" {
+		row("Environment URL", link(ev.EnvironmentURL, ev.EnvironmentURL))
+	}
+
+	b.WriteString("\n| Sink | Result |\n|---|---|\n")
+	fmt.Fprintf(&b, "| Versioner | %s |\n", r.versionerLine())
+	fmt.Fprintf(&b, "| GitHub | %s |\n", r.githubLine())
+
+	if pe := r.Preflight(); pe != nil {
+		b.WriteString("\n**Blocked by a Versioner preflight rule.**")
+		if pe.RetryAfter != "" {
+			fmt.Fprintf(&b, " Retry after: **%s**.", md(pe.RetryAfter))
+		}
+		b.WriteString("\n")
+	}
+	if ws := r.warnings(); len(ws) > 0 {
+		b.WriteString("\n**Warnings**\n\n")
+		for _, w := range ws {
+			fmt.Fprintf(&b, "- %s\n", md(w))
+		}
+	}
+
+	s := b.String()
+	if len(s) > MaxSummary {
+		s = cut(s, MaxSummary-64) + "\n\n*(summary cut to stay under GitHub's 1 MiB limit)*\n"
+	}
+	return s
+}
+
+func (r *Report) commit() string {
+	ev := r.Event
+	if ev.SHA == "" {
+		return md(ev.Branch)
+	}
+	short := ev.SHA
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	c := "`" + md(short) + "`"
+	if r.ServerURL != "" && ev.Repository != "" {
+		c = link(short, r.ServerURL+"/"+ev.Repository+"/commit/"+ev.SHA)
+	}
+	if ev.Branch != "" {
+		c += " on " + md(ev.Branch)
+	}
+	return c
+}
+
+func (r *Report) versionerLine() string {
+	what := string(r.Event.Kind)
+	switch {
+	case r.DryRun:
+		return "dry run: would POST the " + what + " event"
+	case r.VersionerErr != nil:
+		var pe *versioner.PreflightError
+		if errors.As(r.VersionerErr, &pe) {
+			return "⛔ " + md(pe.Error())
+		}
+		return "❌ " + md(r.VersionerErr.Error())
+	case r.Versioner.ID == "":
+		return "✅ recorded " + what + " event (" + md(r.Versioner.Note) + ")"
+	}
+	return fmt.Sprintf("✅ recorded %s event `%s`", what, md(r.Versioner.ID))
+}
+
+func (r *Report) githubLine() string {
+	g := r.GitHub
+	switch {
+	case r.GitHubSkipped != "":
+		return "skipped: " + md(r.GitHubSkipped)
+	case r.DryRun:
+		return "dry run: would find or create the deployment and post `" + md(g.State) + "`"
+	case r.GitHubErr != nil && g.DeploymentID != 0:
+		return fmt.Sprintf("❌ deployment %d: %s", g.DeploymentID, md(r.GitHubErr.Error()))
+	case r.GitHubErr != nil:
+		return "❌ " + md(r.GitHubErr.Error())
+	}
+	verb := "found"
+	if g.Created {
+		verb = "created"
+	}
+	return fmt.Sprintf("✅ deployment %d %s, status `%s`", g.DeploymentID, verb, md(g.State))
+}
+
+// warnings are the ones the summary and the annotations show.
+func (r *Report) warnings() []string {
+	ws := append([]string(nil), r.Warnings...)
+	for _, rule := range r.Versioner.Warnings {
+		ws = append(ws, fmt.Sprintf("Versioner rule %q (report only) failed: %s", rule.Name, rule.Message))
+	}
+	if r.Versioner.Note != "" {
+		ws = append(ws, r.Versioner.Note)
+	}
+	if !r.FailOnAPIError {
+		if r.VersionerErr != nil && r.Preflight() == nil {
+			ws = append(ws, "Versioner: "+r.VersionerErr.Error()+" (fail-on-api-error is false)")
+		}
+		if r.GitHubErr != nil {
+			ws = append(ws, r.GitHubErr.Error()+" (fail-on-api-error is false)")
+		}
+	}
+	return ws
+}
+
+// mdEscaper escapes what markdown or HTML would read as markup, and folds
+// line breaks, which would end a table row.
+var mdEscaper = strings.NewReplacer(
+	"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
+	"<", "&lt;", ">", "&gt;", "&", "&amp;", "|", "\\|", "~", "\\~", "#", "\\#",
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
+
+func md(s string) string { return mdEscaper.Replace(s) }
+
+// link renders a link whose URL came from outside: only http(s) URLs
+// become links, and their text is escaped.
+func link(text, u string) string {
+	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		return md(text)
+	}
+	u = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
+	return "[" + md(text) + "](" + u + ")"
+}
+
+// cut shortens s to at most n bytes on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !isRuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// asPreflight is errors.As for a preflight rejection.
+func asPreflight(err error) (*versioner.PreflightError, bool) {
+	var pe *versioner.PreflightError
+	ok := errors.As(err, &pe)
+	return pe, ok
+}

@@ -1,0 +1,141 @@
+package versioner
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/deploytrack/deploytrack/internal/httpx"
+)
+
+// APIError is an answer Versioner gave that is not a success and not a
+// preflight rejection.
+type APIError struct {
+	Endpoint string
+	Status   int
+	Detail   string // the body's detail, made readable
+	Attempts int
+}
+
+func (e *APIError) Error() string {
+	var hint string
+	switch e.Status {
+	case http.StatusUnauthorized:
+		hint = ": check the api-key input (or VERSIONER_API_KEY): the key is missing, wrong or revoked"
+	case http.StatusForbidden:
+		hint = ": the api-key lacks permission for this product or environment"
+	case http.StatusNotFound:
+		hint = ": check api-url: it should be the API's base, such as https://api.versioner.io"
+	case http.StatusConflict:
+		hint = ": versions are immutable: the same version was recorded from another commit"
+	case http.StatusUnprocessableEntity:
+		hint = ": the event was refused as invalid"
+	}
+	s := fmt.Sprintf("Versioner answered %d %s for POST %s", e.Status, http.StatusText(e.Status), e.Endpoint)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s + hint
+}
+
+// PreflightError is a deployment that Versioner's rules blocked: a policy
+// decision, not an outage. It always fails the step and is never retried.
+type PreflightError struct {
+	Status     int
+	Code       string // NO_DEPLOY_WINDOW, APPROVAL_REQUIRED, ...
+	Message    string
+	RetryAfter string // RFC 3339, when the API names one
+	RuleName   string
+}
+
+func (e *PreflightError) Error() string {
+	s := "Versioner blocked the deployment"
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.RuleName != "" {
+		s += " by rule " + quote(e.RuleName)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RetryAfter != "" {
+		s += "; retry after " + e.RetryAfter
+	}
+	return s
+}
+
+type preflightBody struct {
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	Code       string `json:"code"`
+	RetryAfter string `json:"retry_after"`
+	Details    struct {
+		RuleName string `json:"rule_name"`
+	} `json:"details"`
+}
+
+func decodeError(endpoint string, resp *http.Response, raw []byte) error {
+	code := resp.StatusCode
+	var body struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	_ = json.Unmarshal(raw, &body)
+
+	if code == http.StatusConflict || code == http.StatusLocked || code == http.StatusPreconditionRequired {
+		// Servers send the rejection under "detail" or at the top level.
+		for _, candidate := range []json.RawMessage{body.Detail, raw} {
+			var p preflightBody
+			if json.Unmarshal(candidate, &p) == nil && (p.Error == "deployment_blocked" || p.Code != "") {
+				return &PreflightError{Status: code, Code: p.Code, Message: p.Message, RetryAfter: p.RetryAfter, RuleName: p.Details.RuleName}
+			}
+		}
+	}
+	return &APIError{Endpoint: endpoint, Status: code, Detail: detail(body.Detail, raw), Attempts: httpx.Attempts(resp)}
+}
+
+// detail makes a FastAPI detail readable: a string, or a list of
+// validation errors ("body.version: field required").
+func detail(d json.RawMessage, raw []byte) string {
+	var s string
+	if json.Unmarshal(d, &s) == nil {
+		return oneLine(s)
+	}
+	var items []struct {
+		Loc []any  `json:"loc"`
+		Msg string `json:"msg"`
+	}
+	if json.Unmarshal(d, &items) == nil && len(items) > 0 {
+		parts := make([]string, 0, len(items))
+		for _, it := range items {
+			loc := make([]string, 0, len(it.Loc))
+			for _, l := range it.Loc {
+				loc = append(loc, fmt.Sprint(l))
+			}
+			parts = append(parts, strings.Join(loc, ".")+": "+it.Msg)
+		}
+		return oneLine(strings.Join(parts, "; "))
+	}
+	if len(d) > 0 {
+		return oneLine(string(d))
+	}
+	// Not the API's JSON: an HTML error page from a proxy, say.
+	text := strings.TrimSpace(string(raw))
+	if text == "" {
+		return ""
+	}
+	if r := []rune(text); len(r) > 200 {
+		text = string(r[:200]) + "…"
+	}
+	return "unexpected body: " + oneLine(text)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func quote(s string) string { return "\"" + s + "\"" }

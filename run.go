@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/deployments"
+	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/ghcontext"
+	"github.com/deploytrack/deploytrack/internal/httpx"
+	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/versioner"
+)
+
+// version and commit are set at build time:
+// -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// retryWaitEnv shortens the retry backoff (a Go duration for the first
+// wait; the longest is 30 times it). The project's end-to-end tests use
+// it to run retries in milliseconds; users have no reason to.
+const retryWaitEnv = "DEPLOYTRACK_RETRY_WAIT"
+
+// run is the whole action. It reads the world only through its arguments
+// and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, now func() time.Time) int {
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+	if len(args) > 0 {
+		if args[0] == "--version" || args[0] == "version" {
+			fmt.Fprintln(stdout, versionLine())
+			return 0
+		}
+		a.Errorf("unexpected argument %q: deploytrack takes its inputs from INPUT_* variables; see its README", args[0])
+		return 2
+	}
+
+	// Mask before anything is printed, even when validation fails below.
+	for _, s := range config.Secrets(getenv) {
+		a.AddMask(s)
+	}
+
+	cfg, err := config.Load(getenv)
+	src := ghcontext.Load(a)
+	var ev event.Event
+	if err == nil {
+		ev, err = event.New(cfg, src, now())
+	}
+	if err != nil {
+		// Report a bad status with the other problems, in one go.
+		if _, serr := event.ParseStatus(cfg.Kind, cfg.Status); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	if err != nil {
+		inputErrors(a, err)
+		return 1
+	}
+
+	rep := &report.Report{
+		Event:          ev,
+		GivenWord:      cfg.Status,
+		ServerURL:      src.ServerURL,
+		DryRun:         cfg.DryRun,
+		FailOnAPIError: cfg.FailOnAPIError,
+		Warnings:       warnings(cfg, src),
+	}
+	switch {
+	case ev.Kind != config.Deployment:
+		rep.GitHubSkipped = "a build event has no GitHub deployment"
+	case !cfg.GitHubDeployment:
+		rep.GitHubSkipped = "github-deployment is false"
+	default:
+		rep.GitHub.State = deployments.State(ev.Status)
+		rep.GitHub.URL = deployments.URL(src.ServerURL, ev.Repository, ev.Environment)
+	}
+
+	if cfg.DryRun {
+		dryRun(a, cfg, src, ev, rep)
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		record(ctx, a, cfg, src, ev, rep)
+	}
+
+	if err := report.Write(a, rep); err != nil {
+		a.Errorf("%s", err.Error())
+		return 1
+	}
+	if rep.Failed() {
+		return 1
+	}
+	return 0
+}
+
+// record sends the event to both sinks. They run concurrently and neither
+// failing stops the other, with one exception: a started or pending
+// deployment shows as in progress on GitHub only once Versioner's
+// preflight rules have let it through; a rejection marks it failed.
+func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report) {
+	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf}
+	if d, err := time.ParseDuration(a.Getenv(retryWaitEnv)); err == nil && d > 0 {
+		opts.WaitMin, opts.WaitMax = d, 30*d
+	}
+	hc := httpx.New(opts)
+	ua := "deploytrack/" + version
+
+	var gh *deployments.Client
+	if rep.GitHubSkipped == "" {
+		var err error
+		if gh, err = deployments.New(hc.For("GitHub"), src.APIURL, cfg.GitHubToken, ev.Repository, ua); err != nil {
+			rep.GitHubErr = err
+		}
+	}
+
+	var wg sync.WaitGroup
+	versionerDone := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(versionerDone)
+		vs := versioner.New(hc.For("Versioner"), cfg.APIURL, cfg.APIKey, ua)
+		rep.Versioner, rep.VersionerErr = vs.Record(ctx, ev)
+	}()
+	if gh != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, created, err := gh.Ensure(ctx, ev)
+			rep.GitHub.DeploymentID, rep.GitHub.Created = id, created
+			if err != nil {
+				rep.GitHubErr = err
+				return
+			}
+			state, desc := rep.GitHub.State, ""
+			if !ev.Status.Terminal() {
+				select {
+				case <-versionerDone:
+				case <-ctx.Done():
+					rep.GitHubErr = ctx.Err()
+					return
+				}
+				var pe *versioner.PreflightError
+				if errors.As(rep.VersionerErr, &pe) {
+					state, desc = "failure", "Blocked by Versioner: "+pe.Message
+				}
+			}
+			rep.GitHub.State = state
+			rep.GitHubErr = gh.SetStatus(ctx, id, deployments.StatusRequest(ev, state, desc))
+		}()
+	}
+	wg.Wait()
+
+	rep.VersionerErr = timedOut(rep.VersionerErr, "Versioner", cfg.Timeout)
+	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", cfg.Timeout)
+	if rep.VersionerErr == nil {
+		report.Printf(a, "Versioner: recorded %s event %s (%s)", ev.Kind, rep.Versioner.ID, ev.Status)
+	}
+	if gh != nil && rep.GitHubErr == nil {
+		report.Printf(a, "GitHub: deployment %d, status %s", rep.GitHub.DeploymentID, rep.GitHub.State)
+	}
+}
+
+// timedOut names the timeout in an error the deadline caused but no layer
+// below described (go-github returns the bare context error).
+func timedOut(err error, api string, after time.Duration) error {
+	var te *httpx.TimeoutError
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &te) {
+		return err
+	}
+	return &httpx.TimeoutError{API: api, After: after}
+}
+
+// dryRun prints the exact requests the step would send, and sends nothing.
+func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report) {
+	body, err := versioner.Body(ev)
+	if err != nil {
+		rep.VersionerErr = err
+		return
+	}
+	vs := versioner.New(nil, cfg.APIURL, "", "")
+	a.Group("dry run: Versioner request (not sent)")
+	report.Printf(a, "POST %s", vs.Endpoint(ev.Kind))
+	report.Printf(a, "Authorization: Bearer ***")
+	report.Printf(a, "Idempotency-Key: %s", ev.IdempotencyKey)
+	printJSON(a, body)
+	a.EndGroup()
+
+	if rep.GitHubSkipped != "" {
+		return
+	}
+	base := src.APIURL + "/repos/" + ev.Repository + "/deployments"
+	a.Group("dry run: GitHub requests (not sent)")
+	q := url.Values{"sha": {ev.SHA}, "environment": {ev.Environment}, "task": {"deploy"}, "per_page": {"100"}}
+	report.Printf(a, "GET %s?%s", base, q.Encode())
+	report.Printf(a, "POST %s (only when this run has no deployment of %s yet)", base, ev.Product)
+	if b, err := json.Marshal(deployments.CreateRequest(ev)); err == nil {
+		printJSON(a, b)
+	}
+	report.Printf(a, "POST %s/{id}/statuses", base)
+	if b, err := json.Marshal(deployments.StatusRequest(ev, rep.GitHub.State, "")); err == nil {
+		printJSON(a, b)
+	}
+	a.EndGroup()
+}
+
+func printJSON(a *githubactions.Action, b []byte) {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		out.Reset()
+		out.Write(b)
+	}
+	for _, line := range bytes.Split(out.Bytes(), []byte("\n")) {
+		report.Printf(a, "%s", line)
+	}
+}
+
+// inputErrors prints one error annotation per invalid input.
+func inputErrors(a *githubactions.Action, err error) {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		title := "Invalid input"
+		var ie *config.InputError
+		if errors.As(e, &ie) {
+			title += ": " + ie.Input
+		}
+		a.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", e.Error())
+	}
+	report.Printf(a, "deploytrack: nothing was sent: fix the input(s) above")
+}
+
+// warnings are the problems worth telling that do not stop the step.
+func warnings(cfg *config.Config, src ghcontext.Source) []string {
+	var ws []string
+	for _, alias := range cfg.Deprecated {
+		for _, in := range config.Inputs {
+			if in.Alias == alias {
+				ws = append(ws, fmt.Sprintf("input %s is deprecated: rename it to %s", alias, in.Name))
+			}
+		}
+	}
+	ws = append(ws, src.Warnings...)
+	if u := cfg.APIURL; u.Scheme == "http" && !loopback(u.Hostname()) {
+		ws = append(ws, fmt.Sprintf("api-url %s is plain http: the api-key crosses the network in clear text; use https", u.Redacted()))
+	}
+	return ws
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func versionLine() string {
+	c := commit
+	if info, ok := debug.ReadBuildInfo(); ok && c == "" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				c = s.Value
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("deploytrack %s (commit %s, %s)", version, c, runtime.Version())
+}
