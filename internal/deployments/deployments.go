@@ -216,7 +216,15 @@ func (c *Client) explain(ctx context.Context, what string, err error) error {
 			msg += ": " + oneLine(er.Message)
 		}
 		for _, e := range er.Errors {
-			msg += fmt.Sprintf(" (%s %s %s)", e.Resource, e.Field, e.Code)
+			var parts []string
+			for _, p := range []string{e.Resource, e.Field, e.Code, oneLine(e.Message)} {
+				if p != "" && p != "custom" {
+					parts = append(parts, p)
+				}
+			}
+			if len(parts) > 0 {
+				msg += " (" + strings.Join(parts, " ") + ")"
+			}
 		}
 		switch code {
 		case http.StatusUnauthorized:

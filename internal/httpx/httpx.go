@@ -160,7 +160,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			err = &TimeoutError{API: t.api, After: t.c.opts.Timeout, Attempts: st.attempts}
 		}
 	}
-	if err != nil && st.attempts > 1 {
+	var te *TimeoutError
+	if err != nil && st.attempts > 1 && !errors.As(err, &te) {
 		err = fmt.Errorf("%s: %w", plural(st.attempts, "attempt"), err)
 	}
 	return resp, err
@@ -231,8 +232,10 @@ func secondaryLimit(resp *http.Response) bool {
 		return false
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
 	s := strings.ToLower(string(b))
 	return strings.Contains(s, "secondary rate limit") || strings.Contains(s, "abuse detection")
 }

@@ -103,7 +103,7 @@ func (r *Report) commit() string {
 	if len(short) > 12 {
 		short = short[:12]
 	}
-	c := "`" + md(short) + "`"
+	c := code(short)
 	if r.ServerURL != "" && ev.Repository != "" {
 		c = link(short, r.ServerURL+"/"+ev.Repository+"/commit/"+ev.SHA)
 	}
@@ -127,7 +127,7 @@ func (r *Report) versionerLine() string {
 	case r.Versioner.ID == "":
 		return "✅ recorded " + what + " event (" + md(r.Versioner.Note) + ")"
 	}
-	return fmt.Sprintf("✅ recorded %s event `%s`", what, md(r.Versioner.ID))
+	return fmt.Sprintf("✅ recorded %s event %s", what, code(r.Versioner.ID))
 }
 
 func (r *Report) githubLine() string {
@@ -136,7 +136,7 @@ func (r *Report) githubLine() string {
 	case r.GitHubSkipped != "":
 		return "skipped: " + md(r.GitHubSkipped)
 	case r.DryRun:
-		return "dry run: would find or create the deployment and post `" + md(g.State) + "`"
+		return "dry run: would find or create the deployment and post " + code(g.State)
 	case r.GitHubErr != nil && g.DeploymentID != 0:
 		return fmt.Sprintf("❌ deployment %d: %s", g.DeploymentID, md(r.GitHubErr.Error()))
 	case r.GitHubErr != nil:
@@ -146,7 +146,7 @@ func (r *Report) githubLine() string {
 	if g.Created {
 		verb = "created"
 	}
-	return fmt.Sprintf("✅ deployment %d %s, status `%s`", g.DeploymentID, verb, md(g.State))
+	return fmt.Sprintf("✅ deployment %d %s, status %s", g.DeploymentID, verb, code(g.State))
 }
 
 // warnings are the ones the summary and the annotations show.
@@ -179,13 +179,19 @@ var mdEscaper = strings.NewReplacer(
 
 func md(s string) string { return mdEscaper.Replace(s) }
 
+// code renders s as a code span, where markdown shows backslashes as
+// typed: backticks, pipes and line breaks are replaced instead.
+func code(s string) string {
+	return "`" + strings.NewReplacer("`", "'", "|", `\|`, "\r", " ", "\n", " ").Replace(s) + "`"
+}
+
 // link renders a link whose URL came from outside: only http(s) URLs
 // become links, and their text is escaped.
 func link(text, u string) string {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return md(text)
 	}
-	u = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
+	u = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "", "\r", "").Replace(u)
 	return "[" + md(text) + "](" + u + ")"
 }
 

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/report"
+)
+
+// metadata is the part of action.yml the tests read.
+type metadata struct {
+	Inputs map[string]struct {
+		Description        string  `yaml:"description"`
+		Default            *string `yaml:"default"`
+		DeprecationMessage string  `yaml:"deprecationMessage"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string `yaml:"using"`
+		Image string `yaml:"image"`
+	} `yaml:"runs"`
+}
+
+func readAction(t *testing.T) metadata {
+	t.Helper()
+	b, err := os.ReadFile("action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m metadata
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return m
+}
+
+// TestActionInputsMatchCode keeps action.yml and config.Inputs in step,
+// both ways, aliases included.
+func TestActionInputsMatchCode(t *testing.T) {
+	t.Parallel()
+	m := readAction(t)
+	var declared, read []string
+	for name, in := range m.Inputs {
+		declared = append(declared, name)
+		if in.Description == "" {
+			t.Errorf("input %s has no description", name)
+		}
+	}
+	for _, in := range config.Inputs {
+		read = append(read, in.Name)
+		decl, ok := m.Inputs[in.Name]
+		if !ok {
+			continue
+		}
+		if in.Alias != "" {
+			read = append(read, in.Alias)
+			if decl.Default != nil {
+				t.Errorf("input %s has an alias, so action.yml must not declare its default (it would override %s)", in.Name, in.Alias)
+			}
+			if alias, ok := m.Inputs[in.Alias]; ok && alias.DeprecationMessage == "" {
+				t.Errorf("alias %s is not marked deprecated", in.Alias)
+			}
+		}
+		if decl.Default != nil && in.Default != "" && *decl.Default != in.Default {
+			t.Errorf("input %s: action.yml default %q, code default %q", in.Name, *decl.Default, in.Default)
+		}
+	}
+	slices.Sort(declared)
+	slices.Sort(read)
+	if diff := cmp.Diff(declared, read); diff != "" {
+		t.Errorf("inputs in action.yml (-) and read by config (+) differ:\n%s", diff)
+	}
+	if m.Runs.Using != "docker" || m.Runs.Image != "Dockerfile" {
+		t.Errorf("runs = %+v, want docker with image Dockerfile", m.Runs)
+	}
+}
+
+func TestActionOutputsMatchCode(t *testing.T) {
+	t.Parallel()
+	m := readAction(t)
+	var declared, written []string
+	for name, out := range m.Outputs {
+		declared = append(declared, name)
+		if out.Description == "" {
+			t.Errorf("output %s has no description", name)
+		}
+	}
+	for _, o := range (&report.Report{}).Outputs() {
+		written = append(written, o.Name)
+	}
+	slices.Sort(declared)
+	slices.Sort(written)
+	if diff := cmp.Diff(declared, written); diff != "" {
+		t.Errorf("outputs in action.yml (-) and written by report (+) differ:\n%s", diff)
+	}
+}

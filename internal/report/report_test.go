@@ -1,0 +1,192 @@
+package report_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/deployments"
+	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/versioner"
+)
+
+// deployed is a step that recorded a deployment in both sinks.
+func deployed() *report.Report {
+	return &report.Report{
+		Event: event.Event{
+			Kind:        config.Deployment,
+			Product:     "web",
+			Version:     "1.2.3",
+			Environment: "production",
+			Status:      event.Completed,
+			Repository:  "acme/web",
+			SHA:         "0123456789abcdef0123456789abcdef01234567",
+			Branch:      "main",
+			Actor:       "octocat",
+			RunURL:      "https://github.com/acme/web/actions/runs/987654321",
+			RunID:       "987654321",
+			RunNumber:   "77",
+			RunAttempt:  "1",
+			At:          time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC),
+		},
+		GivenWord: "success",
+		ServerURL: "https://github.com",
+		Versioner: versioner.Result{
+			ID: "8d1f5c2e-0000-4000-8000-000000000001", ProductID: "p-1", VersionID: "v-1", EnvironmentID: "env-1", Status: "completed",
+		},
+		GitHub: deployments.Result{
+			DeploymentID: 42, Created: true, State: "success", URL: "https://github.com/acme/web/deployments/production",
+		},
+		FailOnAPIError: true,
+	}
+}
+
+// built is a step that recorded a build.
+func built() *report.Report {
+	r := deployed()
+	r.Event.Kind = config.Build
+	r.Event.Environment = ""
+	r.Versioner = versioner.Result{ID: "b-1", ProductID: "p-1", VersionID: "v-1", Status: "completed"}
+	r.GitHub = deployments.Result{}
+	r.GitHubSkipped = "build events have no GitHub deployment"
+	return r
+}
+
+func edit(r *report.Report, f func(*report.Report)) *report.Report {
+	f(r)
+	return r
+}
+
+func blocked() *versioner.PreflightError {
+	return &versioner.PreflightError{Status: 423, Code: "NO_DEPLOY_WINDOW", Message: "Deployments to production are frozen",
+		RetryAfter: "2024-05-06T08:00:00Z", RuleName: "Weekend freeze"}
+}
+
+func TestOutputs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    *report.Report
+		want []report.Output
+	}{
+		{
+			name: "deployment",
+			r:    deployed(),
+			want: []report.Output{
+				{"deployment-id", "8d1f5c2e-0000-4000-8000-000000000001"},
+				{"build-id", ""},
+				{"version-id", "v-1"},
+				{"product-id", "p-1"},
+				{"environment-id", "env-1"},
+				{"github-deployment-id", "42"},
+				{"status", "completed"},
+				{"deployment_id", "8d1f5c2e-0000-4000-8000-000000000001"},
+				{"build_id", ""},
+				{"version_id", "v-1"},
+				{"product_id", "p-1"},
+				{"environment_id", "env-1"},
+			},
+		},
+		{
+			name: "build",
+			r:    built(),
+			want: []report.Output{
+				{"deployment-id", ""},
+				{"build-id", "b-1"},
+				{"version-id", "v-1"},
+				{"product-id", "p-1"},
+				{"environment-id", ""},
+				{"github-deployment-id", ""},
+				{"status", "completed"},
+				{"deployment_id", ""},
+				{"build_id", "b-1"},
+				{"version_id", "v-1"},
+				{"product_id", "p-1"},
+				{"environment_id", ""},
+			},
+		},
+		{
+			name: "nothing recorded still names the status",
+			r: edit(deployed(), func(r *report.Report) {
+				r.Versioner = versioner.Result{}
+				r.VersionerErr = errors.New("down")
+				r.GitHub = deployments.Result{}
+				r.Event.Status = event.Failed
+			}),
+			want: []report.Output{
+				{"deployment-id", ""},
+				{"build-id", ""},
+				{"version-id", ""},
+				{"product-id", ""},
+				{"environment-id", ""},
+				{"github-deployment-id", ""},
+				{"status", "failed"},
+				{"deployment_id", ""},
+				{"build_id", ""},
+				{"version_id", ""},
+				{"product_id", ""},
+				{"environment_id", ""},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, tt.r.Outputs()); diff != "" {
+				t.Errorf("Outputs() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFailed(t *testing.T) {
+	t.Parallel()
+	down := errors.New("Versioner answered 503")
+	tests := []struct {
+		name string
+		r    *report.Report
+		want bool
+	}{
+		{name: "success", r: deployed(), want: false},
+		{name: "Versioner error fails", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down }), want: true},
+		{name: "GitHub error fails", r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down }), want: true},
+		{name: "Versioner error is a warning when fail-on-api-error is false",
+			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down; r.FailOnAPIError = false }), want: false},
+		{name: "GitHub error is a warning when fail-on-api-error is false",
+			r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError = false }), want: false},
+		{name: "preflight always fails",
+			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError = false }), want: true},
+		{name: "wrapped preflight always fails",
+			r: edit(deployed(), func(r *report.Report) {
+				r.VersionerErr = fmt.Errorf("recording: %w", blocked())
+				r.FailOnAPIError = false
+			}), want: true},
+		{name: "warnings do not fail",
+			r: edit(deployed(), func(r *report.Report) { r.Warnings = []string{"input api_key is deprecated"} }), want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.r.Failed(); got != tt.want {
+				t.Errorf("Failed() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPreflight(t *testing.T) {
+	t.Parallel()
+	pe := blocked()
+	r := edit(deployed(), func(r *report.Report) { r.VersionerErr = fmt.Errorf("x: %w", pe) })
+	if got := r.Preflight(); got != pe {
+		t.Errorf("Preflight() = %v, want %v", got, pe)
+	}
+	if got := deployed().Preflight(); got != nil {
+		t.Errorf("Preflight() without an error = %v, want nil", got)
+	}
+}

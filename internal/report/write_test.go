@@ -1,0 +1,371 @@
+package report_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/versioner"
+)
+
+// runner is a fake runner: the step's environment with GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY files in a temporary directory, and its stdout.
+type runner struct {
+	env     map[string]string
+	stdout  bytes.Buffer
+	output  string
+	summary string
+}
+
+func newRunner(t *testing.T) *runner {
+	t.Helper()
+	dir := t.TempDir()
+	r := &runner{output: filepath.Join(dir, "set_output"), summary: filepath.Join(dir, "step_summary")}
+	for _, p := range []string{r.output, r.summary} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.env = map[string]string{"GITHUB_OUTPUT": r.output, "GITHUB_STEP_SUMMARY": r.summary}
+	return r
+}
+
+func (r *runner) action() *githubactions.Action {
+	return githubactions.New(
+		githubactions.WithGetenv(func(k string) string { return r.env[k] }),
+		githubactions.WithWriter(&r.stdout),
+	)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// parseOutputs reads a GITHUB_OUTPUT file the way the runner does
+// (actions/runner FileCommandManager): name=value lines, and name<<DELIM
+// heredocs whose value runs to the first line equal to DELIM.
+func parseOutputs(t *testing.T, text string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	lines := strings.SplitAfter(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSuffix(strings.TrimSuffix(lines[i], "\n"), "\r")
+		if line == "" {
+			continue
+		}
+		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
+		if eq >= 0 && (heredoc < 0 || eq < heredoc) {
+			out[line[:eq]] = append(out[line[:eq]], line[eq+1:])
+			continue
+		}
+		if heredoc < 0 {
+			t.Fatalf("output file line %q is neither name=value nor name<<DELIM", line)
+		}
+		name, delim := line[:heredoc], line[heredoc+2:]
+		var value strings.Builder
+		found := false
+		for i++; i < len(lines); i++ {
+			l := strings.TrimSuffix(lines[i], "\n")
+			l = strings.TrimSuffix(l, "\r")
+			if l == delim {
+				found = true
+				break
+			}
+			value.WriteString(lines[i])
+		}
+		if !found {
+			t.Fatalf("output %s: delimiter %q not found", name, delim)
+		}
+		v := strings.TrimSuffix(value.String(), "\n")
+		out[name] = append(out[name], strings.TrimSuffix(v, "\r"))
+	}
+	return out
+}
+
+// wantOutputs is every output of r, as the runner would read them.
+func wantOutputs(r *report.Report) map[string][]string {
+	m := map[string][]string{}
+	for _, o := range r.Outputs() {
+		m[o.Name] = append(m[o.Name], o.Value)
+	}
+	return m
+}
+
+func TestWrite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		r          *report.Report
+		wantStdout []string
+	}{
+		{
+			name: "deployment",
+			r:    deployed(),
+		},
+		{
+			name: "build",
+			r:    built(),
+		},
+		{
+			name: "warnings become annotations",
+			r: edit(deployed(), func(r *report.Report) {
+				r.Warnings = []string{"input api_key is deprecated: use api-key"}
+				r.Versioner.Warnings = []versioner.Rule{{Name: "Soak", Status: "report_only", EvaluationResult: "failed", Message: "10m of 1h"}}
+			}),
+			wantStdout: []string{
+				"::warning::input api_key is deprecated: use api-key",
+				`::warning::Versioner rule "Soak" (report only) failed: 10m of 1h`,
+			},
+		},
+		{
+			name: "preflight is an error whatever fail-on-api-error says",
+			r: edit(deployed(), func(r *report.Report) {
+				r.VersionerErr = blocked()
+				r.FailOnAPIError = false
+			}),
+			wantStdout: []string{
+				`::error title=Deployment blocked by Versioner::Versioner blocked the deployment (NO_DEPLOY_WINDOW) by rule "Weekend freeze": Deployments to production are frozen; retry after 2024-05-06T08:00:00Z`,
+			},
+		},
+		{
+			name: "API errors are errors",
+			r: edit(deployed(), func(r *report.Report) {
+				r.VersionerErr = errors.New("Versioner answered 500")
+				r.GitHubErr = errors.New("GitHub answered 403: add `permissions: deployments: write`")
+			}),
+			wantStdout: []string{
+				"::error title=Versioner::Versioner answered 500",
+				"::error title=GitHub deployment::GitHub answered 403: add `permissions: deployments: write`",
+			},
+		},
+		{
+			name: "API errors are warnings when fail-on-api-error is false",
+			r: edit(deployed(), func(r *report.Report) {
+				r.VersionerErr = errors.New("Versioner answered 500")
+				r.GitHubErr = errors.New("GitHub answered 500")
+				r.FailOnAPIError = false
+			}),
+			wantStdout: []string{
+				"::warning::Versioner: Versioner answered 500 (fail-on-api-error is false)",
+				"::warning::GitHub answered 500 (fail-on-api-error is false)",
+			},
+		},
+		{
+			name: "annotation text cannot start a line",
+			r: edit(deployed(), func(r *report.Report) {
+				r.Warnings = []string{"a\n::error::forged\r\n::add-mask::x 100%"}
+			}),
+			wantStdout: []string{
+				"::warning::a%0A::error::forged%0D%0A::add-mask::x 100%25",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			run := newRunner(t)
+			if err := report.Write(run.action(), tt.r); err != nil {
+				t.Fatalf("Write() error = %v", err)
+			}
+			if diff := cmp.Diff(wantOutputs(tt.r), parseOutputs(t, readFile(t, run.output))); diff != "" {
+				t.Errorf("outputs mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.r.Summary()+"\n", readFile(t, run.summary)); diff != "" {
+				t.Errorf("summary file mismatch (-want +got):\n%s", diff)
+			}
+			var got []string
+			if s := strings.TrimSuffix(run.stdout.String(), "\n"); s != "" {
+				got = strings.Split(s, "\n")
+			}
+			if diff := cmp.Diff(tt.wantStdout, got); diff != "" {
+				t.Errorf("stdout mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Values may hold newlines and lines that look like delimiters: each
+// output gets a fresh delimiter, so no value can end its entry early and
+// set another output.
+func TestSetOutputCannotForge(t *testing.T) {
+	t.Parallel()
+	forgeries := []struct {
+		name  string
+		value string
+	}{
+		{name: "newline and name=value", value: "dep-1\nproduct-id=forged"},
+		{name: "go-githubactions' fixed delimiter", value: "dep-1\n_GitHubActionsFileCommandDelimeter_\nproduct-id=forged\nstatus<<_GitHubActionsFileCommandDelimeter_\nforged"},
+		{name: "a guessed random delimiter", value: "dep-1\nghadelimiter_00000000000000000000000000000000\nproduct-id<<EOF\nforged\nEOF"},
+		{name: "CRLF lines", value: "dep-1\r\nghadelimiter_00000000000000000000000000000000\r\nproduct-id=forged\r\n"},
+		{name: "EOF", value: "EOF\nproduct-id=forged\nEOF"},
+		{name: "empty", value: ""},
+		{name: "just newlines", value: "\n\n"},
+	}
+	for _, tt := range forgeries {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			run := newRunner(t)
+			r := deployed()
+			r.Versioner.ID = tt.value
+			r.Versioner.ProductID = ""
+			if err := report.Write(run.action(), r); err != nil {
+				t.Fatalf("Write() error = %v", err)
+			}
+			got := parseOutputs(t, readFile(t, run.output))
+			want := wantOutputs(r)
+			// The runner drops one trailing CR of a heredoc value with its
+			// line break; nothing else may differ.
+			want["deployment-id"] = []string{strings.TrimSuffix(tt.value, "\r")}
+			want["deployment_id"] = want["deployment-id"]
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("outputs mismatch (-want +got):\n%s\nfile:\n%s", diff, readFile(t, run.output))
+			}
+		})
+	}
+}
+
+func TestSetOutputFreshDelimiter(t *testing.T) {
+	t.Parallel()
+	run := newRunner(t)
+	a := run.action()
+	for _, v := range []string{"one", "two"} {
+		if err := report.SetOutput(a, "x", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(readFile(t, run.output), "\n")
+	// x<<D1, one, D1, x<<D2, two, D2, ""
+	if len(lines) != 7 {
+		t.Fatalf("output file has %d lines, want 7:\n%q", len(lines), lines)
+	}
+	if lines[0] == lines[3] {
+		t.Errorf("two outputs share the delimiter %q", lines[0])
+	}
+	if diff := cmp.Diff(map[string][]string{"x": {"one", "two"}}, parseOutputs(t, readFile(t, run.output))); diff != "" {
+		t.Errorf("outputs mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Outside a runner GITHUB_OUTPUT is unset: go-githubactions would panic,
+// the action prints the outputs instead and skips the summary.
+func TestWriteOutsideRunner(t *testing.T) {
+	t.Parallel()
+	var stdout bytes.Buffer
+	a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&stdout))
+	r := deployed()
+	r.Versioner.VersionID = "v-1\n::error::forged"
+	if err := report.Write(a, r); err != nil {
+		t.Fatalf("Write() error = %v", err)
+	}
+	want := []string{
+		"output deployment-id=8d1f5c2e-0000-4000-8000-000000000001",
+		`output version-id=v-1\n::error::forged`,
+		"output product-id=p-1",
+		"output environment-id=env-1",
+		"output github-deployment-id=42",
+		"output status=completed",
+		"output deployment_id=8d1f5c2e-0000-4000-8000-000000000001",
+		`output version_id=v-1\n::error::forged`,
+		"output product_id=p-1",
+		"output environment_id=env-1",
+	}
+	if diff := cmp.Diff(want, strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")); diff != "" {
+		t.Errorf("stdout mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// GITHUB_OUTPUT is set but GITHUB_STEP_SUMMARY is not: outputs are
+// written, the summary skipped.
+func TestWriteWithoutSummary(t *testing.T) {
+	t.Parallel()
+	run := newRunner(t)
+	delete(run.env, "GITHUB_STEP_SUMMARY")
+	if err := report.Write(run.action(), deployed()); err != nil {
+		t.Fatalf("Write() error = %v", err)
+	}
+	if diff := cmp.Diff(wantOutputs(deployed()), parseOutputs(t, readFile(t, run.output))); diff != "" {
+		t.Errorf("outputs mismatch (-want +got):\n%s", diff)
+	}
+	if got := readFile(t, run.summary); got != "" {
+		t.Errorf("summary file = %q, want it untouched", got)
+	}
+}
+
+// A file the runner gave that cannot be written is an error, not a panic.
+func TestWriteUnwritable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     func(run *runner, missing string)
+		wantErr string
+	}{
+		{name: "outputs", env: func(run *runner, missing string) { run.env["GITHUB_OUTPUT"] = missing }, wantErr: "could not write the output file: "},
+		{name: "summary", env: func(run *runner, missing string) { run.env["GITHUB_STEP_SUMMARY"] = missing }, wantErr: "could not write the step-summary file: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			run := newRunner(t)
+			tt.env(run, filepath.Join(t.TempDir(), "no", "such", "dir", "file"))
+			err := report.Write(run.action(), deployed())
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Errorf("Write() error = %v, want it to start %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// Printf never lets text start a line, so it cannot start a workflow
+// command (the runner reads a command from any line that begins with ::
+// after leading spaces).
+func TestPrintf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		format string
+		args   []any
+		want   string
+	}{
+		{name: "plain", format: "output %s=%s", args: []any{"status", "completed"}, want: "output status=completed\n"},
+		{name: "newline command", format: "value: %s", args: []any{"\n::error::x"}, want: `value: \n::error::x` + "\n"},
+		{name: "carriage return command", format: "value: %s", args: []any{"\r::error::x"}, want: `value: \r::error::x` + "\n"},
+		{name: "CRLF command", format: "value: %s", args: []any{"a\r\n::add-mask::x"}, want: `value: a\r\n::add-mask::x` + "\n"},
+		{name: "indented command", format: "value: %s", args: []any{"a\n   ::error::x"}, want: `value: a\n   ::error::x` + "\n"},
+		{name: "stop-commands", format: "%s", args: []any{"x\n::stop-commands::tok\n::error::y"}, want: `x\n::stop-commands::tok\n::error::y` + "\n"},
+		{name: "percent is kept", format: "%s", args: []any{"100%"}, want: "100%\n"},
+		{name: "format verbs in values are not read", format: "%s", args: []any{"%s %d %!"}, want: "%s %d %!\n"},
+		{name: "newline in the format", format: "a\n%s", args: []any{"b"}, want: `a\nb` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&buf))
+			report.Printf(a, tt.format, tt.args...)
+			got := buf.String()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Printf() mismatch (-want +got):\n%s", diff)
+			}
+			if n := strings.Count(got, "\n"); n != 1 || strings.Contains(got, "\r") {
+				t.Errorf("Printf() wrote %q: want exactly one line", got)
+			}
+			for _, line := range strings.Split(got, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "::") {
+					t.Errorf("Printf() wrote a line that starts a workflow command: %q", line)
+				}
+			}
+		})
+	}
+}
