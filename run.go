@@ -40,7 +40,8 @@ const retryWaitEnv = "DEPLOYTRACK_RETRY_WAIT"
 // run is the whole action. It reads the world only through its arguments
 // and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, now func() time.Time) int {
-	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+	secrets := report.Secrets(config.Secrets(getenv))
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(secrets.Writer(stdout)))
 	if len(args) > 0 {
 		if args[0] == "--version" || args[0] == "version" {
 			fmt.Fprintln(stdout, versionLine())
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	// Mask before anything is printed, even when validation fails below.
-	for _, s := range config.Secrets(getenv) {
+	for _, s := range secrets {
 		a.AddMask(s)
 	}
 
@@ -79,6 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		DryRun:         cfg.DryRun,
 		FailOnAPIError: cfg.FailOnAPIError,
 		Warnings:       warnings(cfg, src),
+		Secrets:        secrets,
 	}
 	switch {
 	case ev.Kind != config.Deployment:
@@ -232,13 +234,7 @@ func printJSON(a *githubactions.Action, b []byte) {
 
 // inputErrors prints one error annotation per invalid input.
 func inputErrors(a *githubactions.Action, err error) {
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
+	for _, e := range flatten(err) {
 		title := "Invalid input"
 		var ie *config.InputError
 		if errors.As(e, &ie) {
@@ -247,6 +243,19 @@ func inputErrors(a *githubactions.Action, err error) {
 		a.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", e.Error())
 	}
 	report.Printf(a, "deploytrack: nothing was sent: fix the input(s) above")
+}
+
+// flatten lists the errors inside nested errors.Join results.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // warnings are the problems worth telling that do not stop the step.

@@ -4,7 +4,7 @@
 package event
 
 import (
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"maps"
@@ -42,7 +42,7 @@ type Event struct {
 	// At is when the step recorded the event.
 	At time.Time
 
-	// IdempotencyKey is the same for every attempt of one step's event and
+	// IdempotencyKey is sent with every attempt of this step's request and
 	// differs for the next step, so a retry after a lost response cannot
 	// record the event twice.
 	IdempotencyKey string
@@ -85,7 +85,7 @@ func New(c *config.Config, s ghcontext.Source, now time.Time) (Event, error) {
 	if len(e.Metadata) == 0 {
 		e.Metadata = nil
 	}
-	e.IdempotencyKey = idempotencyKey(e, s)
+	e.IdempotencyKey = idempotencyKey()
 	return e, errors.Join(errs...)
 }
 
@@ -109,23 +109,15 @@ func detected(s ghcontext.Source) map[string]any {
 	return m
 }
 
-// idempotencyKey names this step's event: the run attempt, the job and the
-// step (GITHUB_ACTION is unique within a job) and what is recorded. Outside
-// a run nothing names the step, so the time does.
-func idempotencyKey(e Event, s ghcontext.Source) string {
-	step := s.Action
-	if s.RunID == "" {
-		step = e.At.Format(time.RFC3339Nano)
-	}
-	h := sha256.New()
-	for _, part := range []string{
-		s.Repository, s.RunID, s.RunAttempt, s.Job, step,
-		string(e.Kind), e.Product, e.Version, e.Environment, string(e.Status),
-	} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return "deploytrack-" + hex.EncodeToString(h.Sum(nil)[:16])
+// idempotencyKey is new for every step and sent with every attempt of
+// that step's request. A key derived from the run and the step would
+// collide when a composite action or a loop records the same product
+// twice in one step's name, and the API would then refuse or drop the
+// second event.
+func idempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "deploytrack-" + hex.EncodeToString(b)
 }
 
 func first(vs ...string) string {

@@ -31,6 +31,9 @@ type Report struct {
 
 	// Warnings gathered on the way (deprecated inputs, a missing payload).
 	Warnings []string
+
+	// Secrets are redacted from the summary and the outputs.
+	Secrets Secrets
 }
 
 // Failed reports whether the step should fail: a preflight rejection

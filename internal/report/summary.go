@@ -87,7 +87,7 @@ func (r *Report) Summary() string {
 		}
 	}
 
-	s := b.String()
+	s := r.Secrets.Redact(b.String())
 	if len(s) > MaxSummary {
 		s = cut(s, MaxSummary-64) + "\n\n*(summary cut to stay under GitHub's 1 MiB limit)*\n"
 	}

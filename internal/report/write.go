@@ -26,7 +26,7 @@ func Write(a *githubactions.Action, r *Report) error {
 	}
 
 	for _, o := range r.Outputs() {
-		if err := SetOutput(a, o.Name, o.Value); err != nil {
+		if err := SetOutput(a, o.Name, r.Secrets.Redact(o.Value)); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,48 @@
+package report
+
+import (
+	"bytes"
+	"io"
+	"strings"
+)
+
+// Secrets are values that must never be left behind: the api-key and the
+// token. The runner masks them in the log once ::add-mask:: registers
+// them; redacting here as well covers text an API echoes back, the
+// summary and the outputs.
+type Secrets []string
+
+// Redact replaces every secret in s with ***.
+func (ss Secrets) Redact(s string) string {
+	for _, secret := range ss {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "***")
+		}
+	}
+	return s
+}
+
+// Writer returns w with every secret redacted from what is written to it,
+// except in the ::add-mask:: commands that register them. The runner's
+// library writes each command or line in one call.
+func (ss Secrets) Writer(w io.Writer) io.Writer {
+	if len(ss) == 0 {
+		return w
+	}
+	return &redactor{w: w, ss: ss}
+}
+
+type redactor struct {
+	w  io.Writer
+	ss Secrets
+}
+
+func (r *redactor) Write(p []byte) (int, error) {
+	if bytes.HasPrefix(p, []byte("::add-mask::")) {
+		return r.w.Write(p)
+	}
+	if _, err := io.WriteString(r.w, r.ss.Redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
