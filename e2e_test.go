@@ -20,7 +20,9 @@ const (
 	ghCreate     = "POST /api/v3/repos/acme/shop/deployments"
 )
 
-func ghStatus(id string) string { return "POST /api/v3/repos/acme/shop/deployments/" + id + "/statuses" }
+func ghStatus(id string) string {
+	return "POST /api/v3/repos/acme/shop/deployments/" + id + "/statuses"
+}
 
 // body decodes the JSON body of a recorded request.
 func body(t *testing.T, r fake.Request) map[string]any {
