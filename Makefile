@@ -21,8 +21,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-demo:
-	$(GO) run ./internal/demo
+demo: build
+	$(GO) run ./internal/demo -bin bin/deploytrack
 
 clean:
 	rm -rf bin

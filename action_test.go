@@ -1,42 +1,21 @@
 package main
 
 import (
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
 
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
-// metadata is the part of action.yml the tests read.
-type metadata struct {
-	Inputs map[string]struct {
-		Description        string  `yaml:"description"`
-		Default            *string `yaml:"default"`
-		DeprecationMessage string  `yaml:"deprecationMessage"`
-	} `yaml:"inputs"`
-	Outputs map[string]struct {
-		Description string `yaml:"description"`
-	} `yaml:"outputs"`
-	Runs struct {
-		Using string `yaml:"using"`
-		Image string `yaml:"image"`
-	} `yaml:"runs"`
-}
-
-func readAction(t *testing.T) metadata {
+func readAction(t *testing.T) *runner.Metadata {
 	t.Helper()
-	b, err := os.ReadFile("action.yml")
+	m, err := runner.ReadMetadata("action.yml")
 	if err != nil {
 		t.Fatal(err)
-	}
-	var m metadata
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		t.Fatalf("action.yml: %v", err)
 	}
 	return m
 }

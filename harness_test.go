@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deploytrack/deploytrack/internal/fake"
+	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
 // The end-to-end tests run the built binary the way the runner runs a
@@ -68,18 +67,9 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(gs.Close)
 	w.vURL = vs.URL
 	w.ghAPI = gs.URL + w.github.PathPrefix
-	w.context = map[string]string{
-		"CI": "true", "GITHUB_ACTIONS": "true", "HOME": "/github/home",
-		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_REPOSITORY_OWNER": "acme",
-		"GITHUB_RUN_ID": "987654321", "GITHUB_RUN_NUMBER": "77", "GITHUB_RUN_ATTEMPT": "1",
-		"GITHUB_ACTOR": "octocat", "GITHUB_TRIGGERING_ACTOR": "octocat",
-		"GITHUB_WORKFLOW": "Deploy", "GITHUB_JOB": "deploy",
-		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": w.ghAPI,
-		"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": eventFile("push.json"),
-		"GITHUB_SHA": headSHA, "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch",
-		"RUNNER_OS": "Linux", "RUNNER_TEMP": "/github/runner_temp",
-		"DEPLOYTRACK_RETRY_WAIT": "5ms",
-	}
+	w.context = runner.Context(w.ghAPI, headSHA)
+	w.context["GITHUB_EVENT_PATH"] = eventFile("push.json")
+	w.context["DEPLOYTRACK_RETRY_WAIT"] = "5ms"
 	return w
 }
 
@@ -122,120 +112,29 @@ func (w *world) with(over map[string]string) map[string]string {
 func (w *world) run(s step) result {
 	t := w.t
 	t.Helper()
-	dir := t.TempDir()
 	env := map[string]string{}
 	for k, v := range w.context {
 		env[k] = v
 	}
-	// The runner passes every declared input: the workflow's value, or
-	// the default from action.yml, or empty.
-	for name, in := range readAction(t).Inputs {
-		v := ""
-		if in.Default != nil {
-			v = strings.ReplaceAll(*in.Default, "${{ github.token }}", testToken)
-		}
-		if got, ok := s.with[name]; ok {
-			v = got
-		}
-		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = v
-	}
-	for name := range s.with {
-		if _, ok := readAction(t).Inputs[name]; !ok {
-			t.Fatalf("step sets input %q, which action.yml does not declare", name)
-		}
-	}
-	env["GITHUB_ACTION"] = s.id
-	if s.id == "" {
-		env["GITHUB_ACTION"] = "__deploytrack"
-	}
-	out, sum := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
-	if !s.noFile {
-		env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"] = out, sum
-		for _, f := range []string{out, sum} {
-			if err := os.WriteFile(f, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if s.id != "" {
+		env["GITHUB_ACTION"] = s.id
 	}
 	for k, v := range s.env {
 		env[k] = v
 	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary)
-	cmd.Env = []string{}
-	for k, v := range env {
-		if v != "" || strings.HasPrefix(k, "INPUT_") {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running the binary: %v", err)
-		}
-		r.code = ee.ExitCode()
-	}
-	if !s.noFile {
-		r.outputs = parseOutputs(t, out)
-		b, _ := os.ReadFile(sum)
-		r.summary = string(b)
-	}
-	if testing.Verbose() {
-		t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took, r.stdout, r.stderr)
-	}
-	return r
-}
-
-// parseOutputs reads GITHUB_OUTPUT as the runner does: name=value lines
-// and name<<DELIMITER blocks.
-func parseOutputs(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
+	r, err := runner.Run(ctx, runner.Step{
+		Binary: binary, Metadata: readAction(t), With: s.with, Env: env,
+		Token: testToken, Dir: t.TempDir(), NoFiles: s.noFile,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			continue
-		}
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			closed := false
-			for sc.Scan() {
-				if sc.Text() == delim {
-					closed = true
-					break
-				}
-				val = append(val, sc.Text())
-			}
-			if !closed {
-				t.Fatalf("output %s: delimiter %s never closes", name, delim)
-			}
-			if _, dup := out[name]; dup {
-				t.Errorf("output %s written twice", name)
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		name, val, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("malformed output line %q", line)
-		}
-		out[name] = val
+	if testing.Verbose() {
+		t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.Code, r.Took, r.Stdout, r.Stderr)
 	}
-	return out
+	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr, outputs: r.Outputs, summary: r.Summary, took: r.Took}
 }
 
 // paths lists the method and path of each request a fake received.

@@ -1,0 +1,180 @@
+// Command demo runs the real deploytrack binary end to end on this
+// machine, against the project's fakes of Versioner and GitHub started on
+// loopback, and prints what each API received, the step's log, its
+// outputs and its job summary. `make demo` runs it.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/deploytrack/deploytrack/internal/fake"
+	"github.com/deploytrack/deploytrack/internal/runner"
+)
+
+const (
+	apiKey = "sk_acme_1_demo0nly"
+	token  = "ghs_demo0nly"
+	sha    = "3f786850e387550fdab836ed7e6dc881de23001b"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/deploytrack", "the deploytrack binary to run")
+	action := flag.String("action", "action.yml", "the action metadata")
+	flag.Parse()
+	if err := demo(os.Stdout, *bin, *action); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+type scene struct {
+	title string
+	with  map[string]string
+}
+
+func demo(w io.Writer, bin, action string) error {
+	meta, err := runner.ReadMetadata(action)
+	if err != nil {
+		return err
+	}
+	vs := fake.NewVersioner(apiKey)
+	vs.ReportOnly("soak-time", "staging ran 20 minutes; the rule asks for 1 hour")
+	vs.RejectPreflight(fake.Rejection{Product: "payments", Status: 423, Code: "NO_DEPLOY_WINDOW",
+		Message: "Production deploys are frozen until Monday", RetryAfter: "2026-11-30T08:00:00Z", RuleName: "weekend freeze"})
+	gh := fake.NewGitHub(token, "acme", "shop")
+	vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
+	defer vsrv.Close()
+	defer gsrv.Close()
+
+	dir, err := os.MkdirTemp("", "deploytrack-demo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	common := map[string]string{"api-key": apiKey, "api-url": vsrv.URL, "product": "shop-api",
+		"version": "1.4.0", "environment": "production"}
+	scenes := []scene{
+		{"1. Before the deploy: status started", merge(common, map[string]string{"status": "started"})},
+		{"2. After the deploy: status ${{ job.status }} = success", merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"})},
+		{"3. Another product, blocked by a Versioner preflight rule", merge(common, map[string]string{"product": "payments", "status": "started"})},
+	}
+	fmt.Fprintf(w, "deploytrack demo: %s against fake Versioner at %s and fake GitHub at %s/api/v3\n", bin, vsrv.URL, gsrv.URL)
+	for i, sc := range scenes {
+		ctx := runner.Context(gsrv.URL+"/api/v3", sha)
+		ctx["GITHUB_ACTION"] = fmt.Sprintf("__deploytrack_%d", i+1)
+		stepDir := fmt.Sprintf("%s/%d", dir, i+1)
+		if err := os.Mkdir(stepDir, 0o755); err != nil {
+			return err
+		}
+		vs.Reset()
+		gh.Reset()
+		run, cancel := context.WithTimeout(context.Background(), time.Minute)
+		r, err := runner.Run(run, runner.Step{Binary: bin, Metadata: meta, With: sc.with, Env: ctx, Token: token, Dir: stepDir})
+		cancel()
+		if err != nil {
+			return err
+		}
+
+		fmt.Fprintf(w, "\n%s\n%s\n", sc.title, strings.Repeat("=", len(sc.title)))
+		fmt.Fprintf(w, "with: %s\n", with(sc.with))
+		section(w, fmt.Sprintf("step log (exit code %d, %s)", r.Code, r.Took.Round(time.Millisecond)), r.Stdout+r.Stderr)
+		section(w, "Versioner received", requests(vs.Requests()))
+		section(w, "GitHub received", requests(gh.Requests()))
+		section(w, "outputs", outputs(r.Outputs))
+		section(w, "job summary (markdown)", r.Summary)
+	}
+	fmt.Fprintf(w, "\nGitHub deployments at the end of the run:\n")
+	for _, d := range gh.Deployments() {
+		var states []string
+		for _, s := range d.Statuses {
+			states = append(states, s.State)
+		}
+		fmt.Fprintf(w, "  #%d %s to %s at %.7s: %s\n", d.ID, d.Payload["product"], d.Environment, d.SHA, strings.Join(states, " → "))
+	}
+	return nil
+}
+
+func section(w io.Writer, title, body string) {
+	fmt.Fprintf(w, "\n--- %s\n", title)
+	body = strings.TrimRight(body, "\n")
+	if body == "" {
+		body = "(nothing)"
+	}
+	for _, line := range strings.Split(body, "\n") {
+		fmt.Fprintf(w, "  │ %s\n", line)
+	}
+}
+
+func requests(reqs []fake.Request) string {
+	var b strings.Builder
+	for _, r := range reqs {
+		u := r.Path
+		if r.RawQuery != "" {
+			u += "?" + r.RawQuery
+		}
+		fmt.Fprintf(&b, "%s %s → %d\n", r.Method, u, r.Status)
+		for _, h := range []string{"Authorization", "Idempotency-Key", "Accept"} {
+			if v := r.Header.Get(h); v != "" {
+				if h == "Authorization" {
+					kind, _, _ := strings.Cut(v, " ")
+					v = kind + " ***"
+				}
+				fmt.Fprintf(&b, "  %s: %s\n", h, v)
+			}
+		}
+		if len(r.Body) > 0 {
+			var out bytes.Buffer
+			if json.Indent(&out, r.Body, "  ", "  ") == nil {
+				fmt.Fprintf(&b, "  %s\n", out.String())
+			}
+		}
+	}
+	return b.String()
+}
+
+func outputs(m map[string]string) string {
+	var names []string
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "%s=%s\n", k, m[k])
+	}
+	return b.String()
+}
+
+func with(m map[string]string) string {
+	var parts []string
+	for k, v := range m {
+		if k == "api-key" {
+			v = "${{ secrets.VERSIONER_API_KEY }}"
+		}
+		parts = append(parts, k+": "+v)
+	}
+	sort.Strings(parts)
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+func merge(a, b map[string]string) map[string]string {
+	m := map[string]string{}
+	for k, v := range a {
+		m[k] = v
+	}
+	for k, v := range b {
+		m[k] = v
+	}
+	return m
+}

@@ -1,0 +1,61 @@
+package runner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseOutputs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    map[string]string
+		wantErr string
+	}{
+		{"plain lines", "a=1\nb=x=y\n", map[string]string{"a": "1", "b": "x=y"}, ""},
+		{"heredoc", "a<<EOF\nline 1\nline 2\nEOF\nb=2\n", map[string]string{"a": "line 1\nline 2", "b": "2"}, ""},
+		{"empty heredoc", "a<<D\n\nD\n", map[string]string{"a": ""}, ""},
+		{"unclosed heredoc", "a<<EOF\nvalue\n", nil, "never closes"},
+		{"duplicate name", "a=1\na=2\n", nil, "written twice"},
+		{"malformed", "garbage\n", nil, "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseOutputs(strings.NewReader(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEnviron(t *testing.T) {
+	t.Parallel()
+	def := "completed"
+	tok := "${{ github.token }}"
+	m := &Metadata{Inputs: map[string]Input{"api-key": {}, "status": {Default: &def}, "github-token": {Default: &tok}}}
+	env, out, sum, err := Step{Metadata: m, With: map[string]string{"api-key": "k"}, Env: map[string]string{"GITHUB_SHA": "s", "UNSET": ""}, Token: "t", Dir: t.TempDir()}.Environ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"GITHUB_OUTPUT=" + out, "GITHUB_SHA=s", "GITHUB_STEP_SUMMARY=" + sum, "INPUT_API-KEY=k", "INPUT_GITHUB-TOKEN=t", "INPUT_STATUS=completed"}
+	if diff := cmp.Diff(want, env); diff != "" {
+		t.Errorf("Environ() (-want +got):\n%s", diff)
+	}
+	if _, _, _, err := (Step{Metadata: m, With: map[string]string{"nope": "x"}}).Environ(); err == nil {
+		t.Error("an undeclared input was accepted")
+	}
+}
