@@ -17,9 +17,15 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# staticcheck and actionlint are pinned tool dependencies of tools/go.mod,
+# a module of their own so that the action's go.mod stays lean.
+TOOL := $(GO) tool -modfile=tools/go.mod
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(TOOL) staticcheck ./...
+	$(TOOL) actionlint .github/workflows/*.yml
 
 demo: build
 	$(GO) run ./internal/demo -bin bin/deploytrack

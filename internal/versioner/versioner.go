@@ -76,7 +76,7 @@ func (c *Client) Record(ctx context.Context, ev event.Event) (Result, error) {
 	endpoint := c.Endpoint(ev.Kind)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return Result{}, fmt.Errorf("Versioner: cannot build a request for %s: %w", endpoint, err)
+		return Result{}, fmt.Errorf("cannot build a request for Versioner at %s: %w", endpoint, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Content-Type", "application/json")
