@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,6 +291,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 		{"metadata not an object", map[string]string{"metadata": `["a"]`}, nil, []string{"title=Invalid input%3A metadata::", "not an object"}},
 		{"metadata not JSON", map[string]string{"metadata": `{a: 1}`}, nil, []string{"Invalid input%3A metadata", "not valid JSON"}},
 		{"missing version", map[string]string{"version": ""}, nil, []string{"Invalid input%3A version", "is required"}},
+		{"status expression that gave nothing", map[string]string{"status": ""}, nil, []string{"Invalid input%3A status", "evaluated to nothing"}},
 		{"missing environment", map[string]string{"environment": ""}, nil, []string{"Invalid input%3A environment", "required for deployment events"}},
 		{"missing api key", map[string]string{"api-key": ""}, nil, []string{"Invalid input%3A api-key", "VERSIONER_API_KEY"}},
 		{"newline in a single-line input", map[string]string{"version": "1.2.3\n::warning::forged"}, nil, []string{"Invalid input%3A version", "single line"}},
@@ -447,7 +451,7 @@ func TestRetries(t *testing.T) {
 		if r.took > 4*time.Second {
 			t.Errorf("took %s: it should give up at once", r.took)
 		}
-		wantContains(t, "stdout", r.stdout, "asks to wait 1h0m0s, but only", "gave up rather than wait past it")
+		wantContains(t, "stdout", r.stdout, "the next try is due in 1h0m0s, but only", "gave up rather than wait past it")
 	})
 	t.Run("a hung API is cut by the timeout and the other sink still reports", func(t *testing.T) {
 		t.Parallel()
@@ -610,4 +614,97 @@ func TestVersionFlag(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "deploytrack e2e (commit ") {
 		t.Errorf("--version = %q, %v", out, err)
 	}
+}
+
+// TestLostCreateAnswer: GitHub made the deployment but the answer was
+// lost; the retry finds it instead of creating a second one.
+func TestLostCreateAnswer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.github.Inject(fake.Fault{Method: "POST", PathSuffix: "/deployments", AfterRecord: true})
+	r := w.run(step{with: w.with(nil)})
+	wantCode(t, r, 0)
+	deps := w.github.Deployments()
+	if len(deps) != 1 || len(deps[0].Statuses) != 1 || deps[0].Statuses[0].State != "success" {
+		t.Fatalf("GitHub deployments = %+v, want exactly one, marked success", deps)
+	}
+	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghCreate, ghList, ghStatus("1"))
+}
+
+// TestHungVersionerOnStart: GitHub's status for a started deployment
+// waits for Versioner's preflight answer, but not past the deadline: the
+// deployment is marked error, and the message blames Versioner.
+func TestHungVersionerOnStart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.versioner.Inject(fake.Fault{PathSuffix: "/deployment-events/", Hang: true})
+	r := w.run(step{with: w.with(map[string]string{"status": "started", "timeout": "3"})})
+	wantCode(t, r, 1)
+	if r.took > 6*time.Second {
+		t.Errorf("took %s with a 3 s timeout", r.took)
+	}
+	wantContains(t, "stdout", r.stdout, "::error title=Versioner::timed out after 2s waiting for Versioner")
+	deps := w.github.Deployments()
+	if len(deps) != 1 || len(deps[0].Statuses) != 1 || deps[0].Statuses[0].State != "error" {
+		t.Fatalf("GitHub deployments = %+v, want one marked error", deps)
+	}
+	if len(commands(r.stdout, "error")) != 1 {
+		t.Errorf("want one error, for Versioner only:\n%s", r.stdout)
+	}
+}
+
+// TestBuildConflictIsNotABlock: a 409 for an immutable version is an API
+// error that fail-on-api-error governs, not a preflight rejection.
+func TestBuildConflictIsNotABlock(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	with := map[string]string{"api-key": testKey, "api-url": w.vURL, "version": "1.0.0", "event-type": "build", "fail-on-api-error": "false"}
+	wantCode(t, w.run(step{id: "__a", with: with}), 0)
+	w.context["GITHUB_SHA"] = "9999999999999999999999999999999999999999"
+	r := w.run(step{id: "__b", with: with})
+	wantCode(t, r, 0)
+	wantContains(t, "stdout", r.stdout, "::warning::Versioner: Versioner answered 409 Conflict", "versions are immutable")
+}
+
+// TestPrimaryRateLimit: GitHub's primary limit is waited out until the
+// reset time it names, within the deadline.
+func TestPrimaryRateLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	reset := fmt.Sprint(time.Now().Add(time.Second).Unix())
+	w.github.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 403,
+		Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {reset}},
+		Body:   `{"message":"API rate limit exceeded for installation ID 1."}`})
+	r := w.run(step{with: w.with(nil), env: map[string]string{"RUNNER_DEBUG": "1"}})
+	wantCode(t, r, 0)
+	wantContains(t, "stdout", r.stdout, "::debug::GitHub: answered 403: primary rate limit exhausted (rate limit resets in")
+	if len(w.github.Deployments()) != 1 {
+		t.Errorf("deployments = %+v", w.github.Deployments())
+	}
+}
+
+// TestNoTokenAfterCrossHostRedirect: a redirect to another host is not
+// followed, so the token never reaches it.
+func TestNoTokenAfterCrossHostRedirect(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var got []string
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		rw.WriteHeader(http.StatusOK)
+		_, _ = rw.Write([]byte(`[]`))
+	}))
+	defer other.Close()
+	w.github.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 307, Header: http.Header{"Location": {other.URL + "/steal"}}})
+	r := w.run(step{with: w.with(nil)})
+	wantCode(t, r, 1)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 0 {
+		t.Errorf("the other host received %d requests (Authorization %q)", len(got), got)
+	}
+	wantContains(t, "stdout", r.stdout, "GitHub answered 307")
 }

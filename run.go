@@ -41,7 +41,9 @@ const retryWaitEnv = "DEPLOYTRACK_RETRY_WAIT"
 // and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, now func() time.Time) int {
 	secrets := report.Secrets(config.Secrets(getenv))
-	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(secrets.Writer(stdout)))
+	// Both sinks log (retries, with RUNNER_DEBUG) from their goroutines.
+	out := &lockedWriter{w: secrets.Writer(stdout)}
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(out))
 	if len(args) > 0 {
 		if args[0] == "--version" || args[0] == "version" {
 			fmt.Fprintln(stdout, versionLine())
@@ -61,12 +63,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var ev event.Event
 	if err == nil {
 		ev, err = event.New(cfg, src, now())
-	}
-	if err != nil {
+	} else if _, serr := event.ParseStatus(cfg.Kind, cfg.Status); serr != nil && cfg.Status != "" {
 		// Report a bad status with the other problems, in one go.
-		if _, serr := event.ParseStatus(cfg.Kind, cfg.Status); serr != nil {
-			err = errors.Join(err, serr)
-		}
+		err = errors.Join(err, serr)
 	}
 	if err != nil {
 		inputErrors(a, err)
@@ -130,6 +129,19 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 		}
 	}
 
+	// A started or pending deployment waits for Versioner's preflight
+	// answer before GitHub shows it in progress. Versioner then gets a
+	// deadline of its own, short of the step's, so that GitHub's status
+	// still goes out when Versioner hangs.
+	vctx, vtimeout := ctx, cfg.Timeout
+	gated := gh != nil && !ev.Status.Terminal()
+	if gated {
+		vtimeout -= min(10*time.Second, cfg.Timeout/3)
+		var cancel context.CancelFunc
+		vctx, cancel = context.WithTimeout(ctx, vtimeout)
+		defer cancel()
+	}
+
 	var wg sync.WaitGroup
 	versionerDone := make(chan struct{})
 	wg.Add(1)
@@ -137,7 +149,8 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 		defer wg.Done()
 		defer close(versionerDone)
 		vs := versioner.New(hc.For("Versioner"), cfg.APIURL, cfg.APIKey, ua)
-		rep.Versioner, rep.VersionerErr = vs.Record(ctx, ev)
+		res, err := vs.Record(vctx, ev)
+		rep.Versioner, rep.VersionerErr = res, timedOut(err, "Versioner", vctx, vtimeout)
 	}()
 	if gh != nil {
 		wg.Add(1)
@@ -150,17 +163,9 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 				return
 			}
 			state, desc := rep.GitHub.State, ""
-			if !ev.Status.Terminal() {
-				select {
-				case <-versionerDone:
-				case <-ctx.Done():
-					rep.GitHubErr = ctx.Err()
-					return
-				}
-				var pe *versioner.PreflightError
-				if errors.As(rep.VersionerErr, &pe) {
-					state, desc = "failure", "Blocked by Versioner: "+pe.Message
-				}
+			if gated {
+				<-versionerDone // closed by vctx's deadline at the latest
+				state, desc = gatedState(rep, state)
 			}
 			rep.GitHub.State = state
 			rep.GitHubErr = gh.SetStatus(ctx, id, deployments.StatusRequest(ev, state, desc))
@@ -168,8 +173,7 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 	}
 	wg.Wait()
 
-	rep.VersionerErr = timedOut(rep.VersionerErr, "Versioner", cfg.Timeout)
-	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", cfg.Timeout)
+	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", ctx, cfg.Timeout)
 	if rep.VersionerErr == nil {
 		report.Printf(a, "Versioner: recorded %s event %s (%s)", ev.Kind, rep.Versioner.ID, ev.Status)
 	}
@@ -178,14 +182,48 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 	}
 }
 
-// timedOut names the timeout in an error the deadline caused but no layer
-// below described (go-github returns the bare context error).
-func timedOut(err error, api string, after time.Duration) error {
-	var te *httpx.TimeoutError
-	if err == nil || !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &te) {
-		return err
+// gatedState is the GitHub state of a started or pending deployment once
+// Versioner has answered: failure when a rule blocked it, error when
+// Versioner did not record it and the step will fail, else as asked.
+func gatedState(rep *report.Report, state string) (string, string) {
+	var pe *versioner.PreflightError
+	switch {
+	case errors.As(rep.VersionerErr, &pe):
+		return "failure", "Blocked by Versioner: " + pe.Message
+	case rep.VersionerErr != nil && rep.FailOnAPIError:
+		return "error", "Versioner did not record the deployment; the step failed"
 	}
-	return &httpx.TimeoutError{API: api, After: after}
+	return state, ""
+}
+
+// timedOut says what stopped a call when the context did and no layer
+// below said it (go-github returns the bare context error): the step's
+// timeout, or the job's cancellation.
+func timedOut(err error, api string, ctx context.Context, after time.Duration) error {
+	var te *httpx.TimeoutError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te):
+		return &httpx.TimeoutError{API: te.API, After: after, Attempts: te.Attempts}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &httpx.TimeoutError{API: api, After: after}
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return fmt.Errorf("%s: stopped before it answered: the step was cancelled", api)
+	}
+	return err
+}
+
+// lockedWriter serialises the writes of the two sinks' goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // dryRun prints the exact requests the step would send, and sends nothing.
@@ -204,6 +242,10 @@ func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, e
 	a.EndGroup()
 
 	if rep.GitHubSkipped != "" {
+		return
+	}
+	if ev.Repository == "" {
+		report.Printf(a, "GitHub: GITHUB_REPOSITORY is not set, so a real run could not record the deployment (set github-deployment: false outside GitHub Actions)")
 		return
 	}
 	base := src.APIURL + "/repos/" + ev.Repository + "/deployments"

@@ -45,7 +45,7 @@ var Inputs = []Input{
 	{Name: "version"},
 	{Name: "environment"},
 	{Name: "event-type", Alias: "event_type", Default: string(Deployment)},
-	{Name: "status", Default: "completed"},
+	{Name: "status"}, // action.yml defaults it; empty means an expression gave nothing
 	{Name: "metadata", Multiline: true},
 	{Name: "fail-on-api-error", Alias: "fail_on_api_error", Default: "true"},
 	{Name: "deployed-by"},
@@ -235,6 +235,9 @@ func Load(getenv Getenv) (*Config, error) {
 		c.Metadata = m
 	}
 
+	if c.Status == "" {
+		bad("status", "is empty: an expression such as ${{ steps.deploy.outcome }} probably evaluated to nothing (a step that did not run); pass a status word, or leave the input out for completed")
+	}
 	if c.Version == "" {
 		bad("version", "is required: set it to the version being built or deployed, e.g. ${{ github.sha }}")
 	}
@@ -271,14 +274,20 @@ func parseBool(s string) (bool, error) {
 
 func parseAPIURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("is %q, not an http(s) URL such as https://api.versioner.io", s)
+	if err != nil {
+		return nil, errors.New("is not a URL: give the API's base, such as https://api.versioner.io")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("is %q, which carries a query or fragment: give the base URL only", s)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("carries credentials in the URL: pass the key in api-key instead")
+	// Quote what was given without credentials or a query, which may
+	// hold a key.
+	shown := *u
+	shown.User, shown.RawQuery, shown.Fragment = nil, "", ""
+	switch {
+	case u.User != nil:
+		return nil, errors.New("carries credentials in the URL: pass the key in api-key instead")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("is %q with a query or fragment: give the base URL only", shown.String())
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return nil, fmt.Errorf("is %q, not an http(s) URL such as https://api.versioner.io", shown.String())
 	}
 	return u, nil
 }

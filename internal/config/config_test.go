@@ -173,6 +173,8 @@ func TestLoadErrorsNameTheInput(t *testing.T) {
 		want map[string]string // input -> part of the message
 	}{
 		{"missing version", valid(map[string]string{"version": ""}), map[string]string{"version": "is required"}},
+		{"empty status from an expression", valid(map[string]string{"status": ""}), map[string]string{"status": "evaluated to nothing"}},
+		{"url with a key in the query", valid(map[string]string{"api-url": "https://api.versioner.io/?key=sk_secret"}), map[string]string{"api-url": "query"}},
 		{"missing environment", valid(map[string]string{"environment": ""}), map[string]string{"environment": "required for deployment events"}},
 		{"missing key", valid(map[string]string{"api-key": ""}), map[string]string{"api-key": "VERSIONER_API_KEY"}},
 		{"missing token", valid(map[string]string{"github-token": ""}), map[string]string{"github-token": "github-deployment: false"}},
@@ -204,6 +206,9 @@ func TestLoadErrorsNameTheInput(t *testing.T) {
 					t.Fatalf("error %v is not an *InputError", e)
 				}
 				got[ie.Input] = ie.Error()
+			}
+			if strings.Contains(err.Error(), "sk_secret") || strings.Contains(err.Error(), ":p@") {
+				t.Errorf("the error repeats a credential: %v", err)
 			}
 			if len(got) != len(tt.want) {
 				t.Errorf("errors for %v, want for %v", keys(got), keys(tt.want))

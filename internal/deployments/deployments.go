@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/httpx"
 )
 
 // MaxDescription is GitHub's limit on a deployment's or a status's
@@ -45,7 +46,7 @@ func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Client,
 	}
 	base, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
 	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL", apiURL)
+		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL: the runner sets it; check that the workflow does not override it, or set github-deployment: false", apiURL)
 	}
 	gh := github.NewClient(hc).WithAuthToken(token)
 	gh.BaseURL = base
@@ -135,17 +136,37 @@ func Truncate(s string) string {
 }
 
 // Ensure returns the id of this run's deployment of ev, creating it when
-// no earlier step did.
+// no earlier step did. When the answer to a create is lost, GitHub may
+// have made the deployment all the same: the list is read again before
+// another create, so a retry never makes a second one.
 func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
+	const tries = 3
+	for try := 1; ; try++ {
+		id, err := c.find(ctx, ev)
+		if err != nil || id != 0 {
+			return id, false, err
+		}
+		d, _, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
+		if err == nil {
+			return d.GetID(), true, nil
+		}
+		if try == tries || !lost(ctx, err) {
+			return 0, false, c.explain(ctx, "create a deployment", err)
+		}
+	}
+}
+
+// find returns the id of this run's deployment of ev, or 0.
+func (c *Client) find(ctx context.Context, ev event.Event) (int64, error) {
 	opts := &github.DeploymentsListOptions{SHA: ev.SHA, Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
 	for page := 0; page < maxPages; page++ {
 		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 		if err != nil {
-			return 0, false, c.explain(ctx, "list deployments", err)
+			return 0, c.explain(ctx, "list deployments", err)
 		}
 		for _, d := range list {
 			if ours(d, ev) {
-				return d.GetID(), false, nil
+				return d.GetID(), nil
 			}
 		}
 		if resp.NextPage == 0 {
@@ -153,11 +174,15 @@ func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created 
 		}
 		opts.Page = resp.NextPage
 	}
-	d, _, err := c.gh.Repositories.CreateDeployment(ctx, c.owner, c.repo, CreateRequest(ev))
-	if err != nil {
-		return 0, false, c.explain(ctx, "create a deployment", err)
-	}
-	return d.GetID(), true, nil
+	return 0, nil
+}
+
+// lost reports whether err may hide a create that succeeded: the
+// connection failed after the request was sent.
+func lost(ctx context.Context, err error) bool {
+	var er *github.ErrorResponse
+	var ae *github.AcceptedError
+	return ctx.Err() == nil && !errors.As(err, &er) && !errors.As(err, &ae)
 }
 
 // ours reports whether d is this run's deployment of ev's product.
@@ -203,6 +228,10 @@ func (c *Client) explain(ctx context.Context, what string, err error) error {
 	var ae *github.AcceptedError
 	if errors.As(err, &ae) {
 		return fmt.Errorf("GitHub: could not %s: GitHub merged the default branch into the ref instead (202): %s", what, oneLine(string(ae.Raw)))
+	}
+	var arl *github.AbuseRateLimitError
+	if errors.As(err, &arl) {
+		return fmt.Errorf("GitHub: could not %s: secondary rate limit: %s: raise the timeout input to wait it out, or space out the jobs that call the API", what, oneLine(arl.Message))
 	}
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {

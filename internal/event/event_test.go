@@ -84,7 +84,7 @@ func TestNew(t *testing.T) {
 	src := ghcontext.Source{
 		Repository: "acme/shop", Owner: "acme", Repo: "shop", SHA: "abc", Branch: "main",
 		Ref: "refs/heads/main", EventName: "push", Actor: "octocat",
-		RunID: "9", RunNumber: "7", RunAttempt: "2", Workflow: "Deploy", Job: "deploy", Action: "__run",
+		RunID: "9", RunNumber: "7", RunAttempt: "2", Workflow: "Deploy", Job: "deploy",
 		RunURL: "https://github.com/acme/shop/actions/runs/9",
 	}
 	cfg := &config.Config{
@@ -139,7 +139,7 @@ func TestNewNeedsAProduct(t *testing.T) {
 func TestIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	cfg := &config.Config{Kind: config.Deployment, Version: "1", Environment: "prod", Status: "started"}
-	src := ghcontext.Source{Repo: "shop", RunID: "9", Action: "__step"}
+	src := ghcontext.Source{Repo: "shop", RunID: "9"}
 	seen := map[string]bool{}
 	for i := 0; i < 100; i++ {
 		ev, err := New(cfg, src, time.Unix(0, 0))

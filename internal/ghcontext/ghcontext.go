@@ -30,7 +30,6 @@ type Source struct {
 	RunAttempt string
 	Workflow   string
 	Job        string
-	Action     string // GITHUB_ACTION: the step's id, unique within a job
 
 	ServerURL string
 	APIURL    string
@@ -72,7 +71,6 @@ func Load(a *githubactions.Action) Source {
 		RunAttempt: a.Getenv("GITHUB_RUN_ATTEMPT"),
 		Workflow:   ctx.Workflow,
 		Job:        ctx.Job,
-		Action:     ctx.Action,
 		ServerURL:  strings.TrimRight(ctx.ServerURL, "/"),
 		APIURL:     strings.TrimRight(ctx.APIURL, "/"),
 		Warnings:   warnings,

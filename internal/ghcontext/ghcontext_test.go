@@ -38,7 +38,7 @@ func TestLoad(t *testing.T) {
 	base := Source{
 		Repository: "acme/shop", Owner: "acme", Repo: "shop",
 		Actor: "octocat", RunID: "987654321", RunNumber: "77", RunAttempt: "1",
-		Workflow: "Deploy", Job: "deploy", Action: "__deploytrack_deploytrack",
+		Workflow: "Deploy", Job: "deploy",
 		ServerURL: "https://github.com", APIURL: "https://api.github.com",
 		RunURL: "https://github.com/acme/shop/actions/runs/987654321",
 	}

@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -58,6 +61,13 @@ func New(o Options) *Client {
 	}
 	c := &Client{opts: o}
 	rc := retryablehttp.NewClient()
+	// The inner client follows no redirect: the clients For returns
+	// decide, host by host (the inner one would carry the token along to
+	// another port of the same host).
+	rc.HTTPClient = &http.Client{
+		Transport:     cleanhttp.DefaultPooledTransport(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	rc.Logger = nil // its logger prints URLs and errors to stderr; we report ourselves
 	// CheckRetry counts attempts and decides when to stop; RetryMax only
 	// has to stay out of its way.
@@ -84,9 +94,37 @@ func New(o Options) *Client {
 }
 
 // For returns an *http.Client for one API. Its requests share the retry
-// policy; errors and log lines name the API.
+// policy; errors and log lines name the API. It follows no redirect to
+// another host: go-github adds the token to every request it sends,
+// redirected ones included.
 func (c *Client) For(api string) *http.Client {
-	return &http.Client{Transport: &transport{api: api, c: c, rt: &retryablehttp.RoundTripper{Client: c.rc}}}
+	return &http.Client{
+		Transport: &transport{api: api, c: c, rt: &retryablehttp.RoundTripper{Client: c.rc}},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if req.URL.Host != via[0].URL.Host || len(via) >= 10 {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+}
+
+type noReplayKey struct{}
+
+// NoReplay marks the requests made with the returned context as unsafe to
+// send again once they may have reached the server: a create that carries
+// no idempotency key. Their connection errors are retried only when the
+// connection was refused, so nothing was sent; the caller checks for
+// itself whether a lost answer hid a success.
+func NoReplay(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noReplayKey{}, true)
+}
+
+// notSent reports whether a connection error proves the request never
+// reached the server.
+func notSent(err error) bool {
+	var dns *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns)
 }
 
 // TimeoutError is the step's deadline running out while waiting for an API.
@@ -117,7 +155,7 @@ type GiveUpError struct {
 }
 
 func (e *GiveUpError) Error() string {
-	return fmt.Sprintf("%s: %s and asks to wait %s, but only %s of the timeout is left: gave up rather than wait past it", e.API, e.Reason, seconds(e.Wait), seconds(e.Left))
+	return fmt.Sprintf("%s: %s; the next try is due in %s, but only %s of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)", e.API, e.Reason, seconds(e.Wait), seconds(e.Left))
 }
 
 // Attempts returns how many times the request behind resp was sent.
@@ -180,6 +218,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	reason, retry, perr := classify(resp, err)
 	if !retry {
 		return false, perr
+	}
+	if err != nil && ctx.Value(noReplayKey{}) != nil && !notSent(err) {
+		c.opts.Debugf("%s: %s; not sent again: the server may have acted on it", st.api, reason)
+		return false, nil
 	}
 	if st.attempts > c.opts.Retries {
 		c.opts.Debugf("%s: %s; giving up after %s", st.api, reason, plural(st.attempts, "attempt"))

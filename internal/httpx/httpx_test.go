@@ -499,7 +499,7 @@ func TestErrorMessages(t *testing.T) {
 		{
 			name: "give up",
 			err:  &httpx.GiveUpError{API: "Versioner", Reason: "answered 429 Too Many Requests (Retry-After 2m0s)", Wait: 2 * time.Minute, Left: 12500 * time.Millisecond},
-			want: "Versioner: answered 429 Too Many Requests (Retry-After 2m0s) and asks to wait 2m0s, but only 13s of the timeout is left: gave up rather than wait past it",
+			want: "Versioner: answered 429 Too Many Requests (Retry-After 2m0s); the next try is due in 2m0s, but only 13s of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)",
 		},
 	}
 	for _, tt := range tests {

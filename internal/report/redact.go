@@ -12,10 +12,15 @@ import (
 // summary and the outputs.
 type Secrets []string
 
+// minSecret is the shortest value redacted: replacing every "a" of a
+// one-letter "secret" would garble the text and hide nothing (the runner
+// still masks it in the log).
+const minSecret = 4
+
 // Redact replaces every secret in s with ***.
 func (ss Secrets) Redact(s string) string {
 	for _, secret := range ss {
-		if secret != "" {
+		if len(secret) >= minSecret {
 			s = strings.ReplaceAll(s, secret, "***")
 		}
 	}
@@ -41,7 +46,15 @@ func (r *redactor) Write(p []byte) (int, error) {
 	if bytes.HasPrefix(p, []byte("::add-mask::")) {
 		return r.w.Write(p)
 	}
-	if _, err := io.WriteString(r.w, r.ss.Redact(string(p))); err != nil {
+	// Only the message of a workflow command is text: its name and
+	// properties are ours and keep their syntax.
+	head, text := []byte(nil), p
+	if bytes.HasPrefix(p, []byte("::")) {
+		if i := bytes.Index(p[2:], []byte("::")); i >= 0 {
+			head, text = p[:i+4], p[i+4:]
+		}
+	}
+	if _, err := io.WriteString(r.w, string(head)+r.ss.Redact(string(text))); err != nil {
 		return 0, err
 	}
 	return len(p), nil

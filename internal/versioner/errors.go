@@ -58,7 +58,7 @@ func (e *PreflightError) Error() string {
 		s += " (" + e.Code + ")"
 	}
 	if e.RuleName != "" {
-		s += " by rule " + quote(e.RuleName)
+		s += fmt.Sprintf(" by rule %q", e.RuleName)
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
@@ -90,7 +90,10 @@ func decodeError(endpoint string, resp *http.Response, raw []byte) error {
 		// Servers send the rejection under "detail" or at the top level.
 		for _, candidate := range []json.RawMessage{body.Detail, raw} {
 			var p preflightBody
-			if json.Unmarshal(candidate, &p) == nil && (p.Error == "deployment_blocked" || p.Code != "") {
+			// 423 and 428 only ever mean a rule blocked the deployment. A
+			// 409 does only with "deployment_blocked": with another code it
+			// is a version conflict, which fail-on-api-error governs.
+			if json.Unmarshal(candidate, &p) == nil && (p.Error == "deployment_blocked" || (p.Code != "" && code != http.StatusConflict)) {
 				return &PreflightError{Status: code, Code: p.Code, Message: p.Message, RetryAfter: p.RetryAfter, RuleName: p.Details.RuleName}
 			}
 		}
@@ -137,5 +140,3 @@ func detail(d json.RawMessage, raw []byte) string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
-
-func quote(s string) string { return "\"" + s + "\"" }

@@ -717,3 +717,22 @@ func TestAPIErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestConflictWithACodeIsNotPreflight: a 409 that is not
+// "deployment_blocked" (a version conflict) stays an API error, which
+// fail-on-api-error governs, and is not reported as a blocked deployment.
+func TestConflictWithACodeIsNotPreflight(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusConflict)
+		_, _ = w.Write([]byte(`{"detail":{"code":"VERSION_IMMUTABLE","message":"1.2.3 exists with another sha"}}`))
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL)
+	_, err := versioner.New(srv.Client(), base, "k", "ua").Record(context.Background(), event.Event{Kind: config.Build, Product: "p", Version: "1.2.3", Status: event.Completed})
+	var ae *versioner.APIError
+	var pe *versioner.PreflightError
+	if errors.As(err, &pe) || !errors.As(err, &ae) || ae.Status != http.StatusConflict {
+		t.Fatalf("Record() error = %v (%T), want an *APIError for 409", err, err)
+	}
+}
