@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 
-.PHONY: all build test lint demo clean
+.PHONY: all build test race lint demo clean
 
 all: lint test
 
@@ -20,6 +20,11 @@ test:
 # staticcheck and actionlint are pinned tool dependencies of tools/go.mod,
 # a module of their own so that the action's go.mod stays lean.
 TOOL := $(GO) tool -modfile=tools/go.mod
+
+# The race detector needs cgo (a C compiler), which a fresh machine may
+# lack, so it is a target of its own.
+race:
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/fake"
+)
+
+// TestRunInProcess calls run directly, as main does, so that the race
+// detector (go test -race) sees both sinks' goroutines, logging retries
+// at the same time.
+func TestRunInProcess(t *testing.T) {
+	t.Parallel()
+	vs, gh := fake.NewVersioner(testKey), fake.NewGitHub(testToken, "acme", "shop")
+	vs.Inject(fake.Fault{PathSuffix: "/deployment-events/", Status: 503, Header: http.Header{"Retry-After": {"0"}}})
+	gh.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 502})
+	vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
+	defer vsrv.Close()
+	defer gsrv.Close()
+
+	env := map[string]string{
+		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "1", "GITHUB_SHA": headSHA,
+		"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", retryWaitEnv: "1ms",
+	}
+	for k, v := range map[string]string{
+		"api-key": testKey, "api-url": vsrv.URL, "version": "1", "environment": "production",
+		"status": "started", "github-token": testToken, "github-deployment": "true", "dry-run": "false", "timeout": "30",
+	} {
+		env[config.EnvName(k)] = v
+	}
+	var out bytes.Buffer
+	code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now)
+	if code != 0 {
+		t.Fatalf("run() = %d\n%s", code, out.String())
+	}
+	for _, want := range []string{"::debug::Versioner: answered 503", "::debug::GitHub: answered 502", "GitHub: deployment 1, status in_progress"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(out.String(), "::add-mask::"+testKey, ""), testKey) {
+		t.Errorf("the key was printed:\n%s", out.String())
+	}
+}
+
+func TestRunRejectsArguments(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"deploy"}, func(string) string { return "" }, &out, time.Now); code != 2 || !strings.Contains(out.String(), "::error::unexpected argument") {
+		t.Errorf("run(deploy) = %d, %q", code, out.String())
+	}
+}
