@@ -1107,16 +1107,17 @@ func TestScratchImageRehearsal(t *testing.T) {
 					"environment-url": "https://shop.example.com",
 				}),
 			}
-			env, outFile, sumFile, err := st.Environ()
+			env, files, err := st.Environ()
 			if err != nil {
 				t.Fatal(err)
 			}
+			outFile := files["GITHUB_OUTPUT"]
 			// The files are on the host at root/github/...; the binary sees
 			// them at /github/..., as in the container.
 			inside := func(host string) string { return "/" + strings.TrimPrefix(host, root+"/") }
 			for i, kv := range env {
 				k, v, _ := strings.Cut(kv, "=")
-				if k == "GITHUB_OUTPUT" || k == "GITHUB_STEP_SUMMARY" {
+				if _, ok := files[k]; ok {
 					env[i] = k + "=" + inside(v)
 				}
 			}
@@ -1164,7 +1165,7 @@ func TestScratchImageRehearsal(t *testing.T) {
 			if len(deps) != 1 || len(deps[0].Statuses) == 0 || deps[0].Statuses[len(deps[0].Statuses)-1].State != "success" {
 				t.Errorf("GitHub deployments = %+v, want one whose latest status is success", deps)
 			}
-			if sum, err := os.ReadFile(sumFile); err != nil || len(sum) == 0 {
+			if sum, err := os.ReadFile(files["GITHUB_STEP_SUMMARY"]); err != nil || len(sum) == 0 {
 				t.Errorf("job summary: %q, %v", sum, err)
 			}
 		})

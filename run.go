@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	switch {
 	case ev.Kind != config.Deployment:
 		rep.GitHubSkipped = "a build event has no GitHub deployment"
-	case !cfg.GitHubDeployment:
+	case cfg.GitHubDeployment == config.GitHubOff:
 		rep.GitHubSkipped = "github-deployment is false"
 	default:
 		rep.GitHub.State = deployments.State(ev.Status)

@@ -53,12 +53,27 @@ var Inputs = []Input{
 	{Name: "scm-sha"},
 	{Name: "build-url"},
 	{Name: "github-token", Secret: true},
-	{Name: "github-deployment", Default: "true"},
+	{Name: "github-deployment", Default: string(GitHubAuto)},
 	{Name: "environment-url"},
 	{Name: "description", Multiline: true},
 	{Name: "dry-run", Default: "false"},
 	{Name: "timeout", Default: "60"},
+	{Name: "auto-finish", Default: "false"},
+	{Name: "job-status"}, // action.yml defaults it to ${{ job.status }}, which the runner evaluates
 }
+
+// GitHubMode says how a deployment event is recorded on GitHub.
+type GitHubMode string
+
+// The values of the github-deployment input.
+const (
+	// GitHubAuto posts to the deployment GitHub made for the job's
+	// environment: key when there is one, and to a deployment of ours
+	// otherwise.
+	GitHubAuto GitHubMode = "auto"
+	GitHubOwn  GitHubMode = "true"  // always a deployment of ours
+	GitHubOff  GitHubMode = "false" // nothing on GitHub
+)
 
 // Limits on what the action accepts.
 const (
@@ -87,12 +102,18 @@ type Config struct {
 	BuildURL   string
 
 	GitHubToken      string
-	GitHubDeployment bool
+	GitHubDeployment GitHubMode
 	EnvironmentURL   string
 	Description      string
 
 	DryRun  bool
 	Timeout time.Duration
+
+	// AutoFinish asks the post step to record the job's outcome.
+	AutoFinish bool
+	// JobStatus is ${{ job.status }} as the runner evaluated it for this
+	// step: success, failure or cancelled; empty when unknown.
+	JobStatus string
 
 	// Deprecated lists the aliases the step used, to warn about.
 	Deprecated []string
@@ -199,8 +220,8 @@ func Load(getenv Getenv) (*Config, error) {
 		dst  *bool
 	}{
 		{"fail-on-api-error", &c.FailOnAPIError},
-		{"github-deployment", &c.GitHubDeployment},
 		{"dry-run", &c.DryRun},
+		{"auto-finish", &c.AutoFinish},
 	}
 	for _, b := range bools {
 		v, err := parseBool(raw[b.name])
@@ -208,6 +229,19 @@ func Load(getenv Getenv) (*Config, error) {
 			bad(b.name, "%v", err)
 		}
 		*b.dst = v
+	}
+
+	switch m := GitHubMode(strings.ToLower(raw["github-deployment"])); m {
+	case GitHubAuto, GitHubOwn, GitHubOff:
+		c.GitHubDeployment = m
+	default:
+		bad("github-deployment", "is %q: use auto (the job's own deployment when it has an environment, else one of ours), true (always ours) or false (none)", raw["github-deployment"])
+	}
+	switch js := strings.ToLower(raw["job-status"]); js {
+	case "", "success", "failure", "cancelled":
+		c.JobStatus = js
+	default:
+		bad("job-status", "is %q, not a job status: leave it to its default, ${{ job.status }}", raw["job-status"])
 	}
 
 	switch k := Kind(strings.ToLower(raw["event-type"])); k {
@@ -247,7 +281,7 @@ func Load(getenv Getenv) (*Config, error) {
 	if c.APIKey == "" && !c.DryRun {
 		bad("api-key", "is required: pass your Versioner key from a secret (api-key: ${{ secrets.VERSIONER_API_KEY }}) or set VERSIONER_API_KEY")
 	}
-	if c.Kind == Deployment && c.GitHubDeployment && c.GitHubToken == "" && !c.DryRun {
+	if c.Kind == Deployment && c.GitHubDeployment != GitHubOff && c.GitHubToken == "" && !c.DryRun {
 		bad("github-token", "is empty, and a GitHub deployment needs it: pass ${{ github.token }} or set github-deployment: false")
 	}
 	if c.EnvironmentURL != "" {

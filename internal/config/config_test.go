@@ -29,7 +29,7 @@ func inputs(kv map[string]string) Getenv {
 func valid(over map[string]string) map[string]string {
 	m := map[string]string{
 		"api-key": "sk_acme_1_secret", "version": "1.2.3", "environment": "production",
-		"status": "completed", "github-token": "ghs_token", "github-deployment": "true",
+		"status": "completed", "github-token": "ghs_token", "github-deployment": "auto",
 		"dry-run": "false", "timeout": "60",
 	}
 	for k, v := range over {
@@ -57,7 +57,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := &Config{
 		APIKey: "sk_acme_1_secret", Version: "1.2.3", Environment: "production", Kind: Deployment,
-		Status: "completed", FailOnAPIError: true, GitHubToken: "ghs_token", GitHubDeployment: true,
+		Status: "completed", FailOnAPIError: true, GitHubToken: "ghs_token", GitHubDeployment: GitHubAuto,
 		Timeout: 60 * time.Second,
 	}
 	if c.APIURL.String() != "https://api.versioner.io" {
@@ -110,8 +110,17 @@ func TestLoad(t *testing.T) {
 			name: "booleans ignore case and surrounding space",
 			in:   valid(map[string]string{"dry-run": " TRUE ", "github-deployment": "False", "fail-on-api-error": "false"}),
 			check: func(t *testing.T, c *Config) {
-				if !c.DryRun || c.GitHubDeployment || c.FailOnAPIError {
+				if !c.DryRun || c.GitHubDeployment != GitHubOff || c.FailOnAPIError {
 					t.Errorf("booleans: %+v", c)
+				}
+			},
+		},
+		{
+			name: "github-deployment modes and the job status",
+			in:   valid(map[string]string{"github-deployment": "TRUE", "job-status": "Cancelled", "auto-finish": "true"}),
+			check: func(t *testing.T, c *Config) {
+				if c.GitHubDeployment != GitHubOwn || c.JobStatus != "cancelled" || !c.AutoFinish {
+					t.Errorf("GitHubDeployment %q JobStatus %q AutoFinish %v", c.GitHubDeployment, c.JobStatus, c.AutoFinish)
 				}
 			},
 		},
@@ -180,6 +189,9 @@ func TestLoadErrorsNameTheInput(t *testing.T) {
 		{"missing token", valid(map[string]string{"github-token": ""}), map[string]string{"github-token": "github-deployment: false"}},
 		{"bad event type", valid(map[string]string{"event-type": "release"}), map[string]string{"event-type": `"release"`}},
 		{"bad boolean", valid(map[string]string{"fail-on-api-error": "yes please"}), map[string]string{"fail-on-api-error": "not a boolean"}},
+		{"bad github-deployment", valid(map[string]string{"github-deployment": "yes"}), map[string]string{"github-deployment": "use auto"}},
+		{"bad auto-finish", valid(map[string]string{"auto-finish": "on"}), map[string]string{"auto-finish": "not a boolean"}},
+		{"bad job status", valid(map[string]string{"job-status": "skipped"}), map[string]string{"job-status": "not a job status"}},
 		{"bad url", valid(map[string]string{"api-url": "api.versioner.io"}), map[string]string{"api-url": "not an http(s) URL"}},
 		{"url with credentials", valid(map[string]string{"api-url": "https://u:p@api.versioner.io"}), map[string]string{"api-url": "credentials"}},
 		{"bad timeout", valid(map[string]string{"timeout": "soon"}), map[string]string{"timeout": "not a number of seconds"}},

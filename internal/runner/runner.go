@@ -2,19 +2,23 @@
 // starts a container action, for the end-to-end tests, the demo and the
 // benchmarks: one INPUT_<NAME> variable per input declared in action.yml
 // (the workflow's value, else the declared default, else empty, hyphens
-// kept), the GITHUB_* context, and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY
-// files that it reads back afterwards.
+// kept), the GITHUB_* context, and the GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+// GITHUB_ENV and GITHUB_STATE files that it reads back afterwards. A Job
+// carries what one step writes to GITHUB_ENV to the later steps, and runs
+// the post steps at its end with the STATE_* their main steps saved.
 package runner
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,8 +41,10 @@ type Metadata struct {
 		Description string `yaml:"description"`
 	} `yaml:"outputs"`
 	Runs struct {
-		Using string `yaml:"using"`
-		Image string `yaml:"image"`
+		Using          string `yaml:"using"`
+		Image          string `yaml:"image"`
+		PostEntrypoint string `yaml:"post-entrypoint"`
+		PostIf         string `yaml:"post-if"`
 	} `yaml:"runs"`
 }
 
@@ -78,8 +84,16 @@ type Step struct {
 	With     map[string]string // the step's with:
 	Env      map[string]string // the context; an empty value unsets a variable
 	Token    string            // what ${{ github.token }} evaluates to
-	Dir      string            // where the file-command files go
-	NoFiles  bool              // no GITHUB_OUTPUT / GITHUB_STEP_SUMMARY, as outside a runner
+	// JobStatus is what ${{ job.status }} evaluates to: success, failure
+	// or cancelled ("" means success).
+	JobStatus string
+	Dir       string // where the file-command files go
+	NoFiles   bool   // no file-command files, as outside a runner
+	// Post runs the post step: the binary is started under the name
+	// runs.post-entrypoint gives it, as docker run --entrypoint does, with
+	// STATE_<name> for each entry of State.
+	Post  bool
+	State map[string]string
 }
 
 // Result is what a step left behind.
@@ -89,6 +103,8 @@ type Result struct {
 	Stderr  string
 	Outputs map[string]string
 	Summary string
+	Env     map[string]string // what the step wrote to GITHUB_ENV
+	State   map[string]string // what the step wrote to GITHUB_STATE
 	Took    time.Duration
 	// MaxRSS is the child's peak resident set size in bytes, where the
 	// platform reports it.
@@ -97,10 +113,10 @@ type Result struct {
 
 // Environ returns the environment the runner would give the step, and
 // the paths of its output and summary files.
-func (s Step) Environ() (env []string, outputFile, summaryFile string, err error) {
+func (s Step) Environ() (env []string, files map[string]string, err error) {
 	for name := range s.With {
 		if _, ok := s.Metadata.Inputs[name]; !ok {
-			return nil, "", "", fmt.Errorf("the step sets input %q, which action.yml does not declare", name)
+			return nil, nil, fmt.Errorf("the step sets input %q, which action.yml does not declare", name)
 		}
 	}
 	m := map[string]string{}
@@ -111,20 +127,25 @@ func (s Step) Environ() (env []string, outputFile, summaryFile string, err error
 		v := ""
 		if in.Default != nil {
 			v = strings.ReplaceAll(*in.Default, "${{ github.token }}", s.Token)
+			v = strings.ReplaceAll(v, "${{ job.status }}", cmp.Or(s.JobStatus, "success"))
 		}
 		if got, ok := s.With[name]; ok {
 			v = got
 		}
 		m["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = v
 	}
+	for k, v := range s.State {
+		m["STATE_"+k] = v
+	}
 	if !s.NoFiles {
-		outputFile, summaryFile = filepath.Join(s.Dir, "output"), filepath.Join(s.Dir, "step_summary")
-		for _, f := range []string{outputFile, summaryFile} {
+		files = map[string]string{}
+		for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_STATE"} {
+			f := filepath.Join(s.Dir, strings.ToLower(strings.TrimPrefix(name, "GITHUB_")))
 			if err := os.WriteFile(f, nil, 0o644); err != nil {
-				return nil, "", "", err
+				return nil, nil, err
 			}
+			files[name], m[name] = f, f
 		}
-		m["GITHUB_OUTPUT"], m["GITHUB_STEP_SUMMARY"] = outputFile, summaryFile
 	}
 	for k, v := range m {
 		if v != "" || strings.HasPrefix(k, "INPUT_") {
@@ -132,16 +153,22 @@ func (s Step) Environ() (env []string, outputFile, summaryFile string, err error
 		}
 	}
 	sort.Strings(env)
-	return env, outputFile, summaryFile, nil
+	return env, files, nil
 }
 
 // Run runs the step and reads back what it left.
 func Run(ctx context.Context, s Step) (Result, error) {
-	env, outFile, sumFile, err := s.Environ()
+	env, files, err := s.Environ()
 	if err != nil {
 		return Result{}, err
 	}
-	cmd := exec.CommandContext(ctx, s.Binary)
+	bin := s.Binary
+	if s.Post {
+		if bin, err = postEntrypoint(s); err != nil {
+			return Result{}, err
+		}
+	}
+	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -159,26 +186,55 @@ func Run(ctx context.Context, s Step) (Result, error) {
 	if s.NoFiles {
 		return r, nil
 	}
-	f, err := os.Open(outFile)
-	if err != nil {
-		return r, err
+	for _, f := range []struct {
+		name  string
+		into  *map[string]string
+		dupOK bool
+	}{{"GITHUB_OUTPUT", &r.Outputs, false}, {"GITHUB_ENV", &r.Env, true}, {"GITHUB_STATE", &r.State, true}} {
+		b, err := os.ReadFile(files[f.name])
+		if err != nil {
+			return r, err
+		}
+		if *f.into, err = parseFileCommand(bytes.NewReader(b), f.dupOK); err != nil {
+			return r, fmt.Errorf("%s: %w", f.name, err)
+		}
 	}
-	defer f.Close()
-	if r.Outputs, err = ParseOutputs(f); err != nil {
-		return r, err
-	}
-	b, err := os.ReadFile(sumFile)
+	b, err := os.ReadFile(files["GITHUB_STEP_SUMMARY"])
 	r.Summary = string(b)
 	return r, err
+}
+
+// postEntrypoint returns a path that starts the binary under the name
+// runs.post-entrypoint gives it: a symbolic link, as in the image.
+func postEntrypoint(s Step) (string, error) {
+	name := path.Base(s.Metadata.Runs.PostEntrypoint)
+	if s.Metadata.Runs.PostEntrypoint == "" || name == path.Base(s.Binary) {
+		return "", fmt.Errorf("action.yml has no runs.post-entrypoint other than the main entrypoint")
+	}
+	abs, err := filepath.Abs(s.Binary)
+	if err != nil {
+		return "", err
+	}
+	link := filepath.Join(s.Dir, name)
+	if err := os.Symlink(abs, link); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", err
+	}
+	return link, nil
 }
 
 // ParseOutputs reads a GITHUB_OUTPUT file as the runner does: name=value
 // lines and name<<DELIMITER blocks. A name written twice is an error: the
 // runner would keep the last, hiding a forged value.
 func ParseOutputs(r io.Reader) (map[string]string, error) {
+	return parseFileCommand(r, false)
+}
+
+// parseFileCommand reads a GITHUB_OUTPUT, GITHUB_ENV or GITHUB_STATE file;
+// in the last two a later line for a name replaces an earlier one.
+func parseFileCommand(r io.Reader, dupOK bool) (map[string]string, error) {
 	out := map[string]string{}
 	set := func(name, v string) error {
-		if _, dup := out[name]; dup {
+		if _, dup := out[name]; dup && !dupOK {
 			return fmt.Errorf("output %s written twice", name)
 		}
 		out[name] = v
@@ -218,4 +274,85 @@ func ParseOutputs(r io.Reader) (map[string]string, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// Job runs the steps of one job in order, as the runner does: what a
+// step writes to GITHUB_ENV reaches every later step, a failed step makes
+// ${{ job.status }} failure, and Post runs, last first, the post step of
+// every step of the action (its post-if is always()), with the inputs
+// evaluated again and the STATE_* its main step saved.
+type Job struct {
+	Binary   string
+	Metadata *Metadata
+	Env      map[string]string // the context
+	Token    string
+	Dir      string
+	// Status is ${{ job.status }} so far: "" (success), failure or
+	// cancelled. Run sets it to failure when a step fails; a test sets
+	// cancelled to cancel the job.
+	Status string
+
+	steps int
+	env   map[string]string // from GITHUB_ENV
+	posts []Step
+}
+
+// Run runs one step of the action with the given with:.
+func (j *Job) Run(ctx context.Context, with map[string]string) (Result, error) {
+	s := j.step(with)
+	r, err := Run(ctx, s)
+	if err != nil {
+		return r, err
+	}
+	j.after(r)
+	if j.Metadata.Runs.PostEntrypoint != "" {
+		s.Post, s.State = true, r.State
+		j.posts = append(j.posts, s)
+	}
+	return r, nil
+}
+
+// Post ends the job: it runs the post steps, last first.
+func (j *Job) Post(ctx context.Context) ([]Result, error) {
+	var out []Result
+	for i := len(j.posts) - 1; i >= 0; i-- {
+		s := j.step(j.posts[i].With)
+		s.Post, s.State = true, j.posts[i].State
+		r, err := Run(ctx, s)
+		if err != nil {
+			return out, err
+		}
+		j.after(r)
+		out = append(out, r)
+	}
+	j.posts = nil
+	return out, nil
+}
+
+func (j *Job) step(with map[string]string) Step {
+	j.steps++
+	dir := filepath.Join(j.Dir, fmt.Sprintf("step%d", j.steps))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		panic(err) // a test's temporary directory
+	}
+	env := map[string]string{}
+	for k, v := range j.Env {
+		env[k] = v
+	}
+	for k, v := range j.env {
+		env[k] = v
+	}
+	return Step{Binary: j.Binary, Metadata: j.Metadata, With: with, Env: env, Token: j.Token, JobStatus: j.Status, Dir: dir}
+}
+
+func (j *Job) after(r Result) {
+	if j.env == nil {
+		j.env = map[string]string{}
+	}
+	for k, v := range r.Env {
+		j.env[k] = v
+	}
+	if r.Code != 0 && j.Status == "" {
+		j.Status = "failure"
+	}
 }

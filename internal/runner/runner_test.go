@@ -47,15 +47,19 @@ func TestEnviron(t *testing.T) {
 	def := "completed"
 	tok := "${{ github.token }}"
 	m := &Metadata{Inputs: map[string]Input{"api-key": {}, "status": {Default: &def}, "github-token": {Default: &tok}}}
-	env, out, sum, err := Step{Metadata: m, With: map[string]string{"api-key": "k"}, Env: map[string]string{"GITHUB_SHA": "s", "UNSET": ""}, Token: "t", Dir: t.TempDir()}.Environ()
+	js := "${{ job.status }}"
+	m.Inputs["job-status"] = Input{Default: &js}
+	env, files, err := Step{Metadata: m, With: map[string]string{"api-key": "k"}, Env: map[string]string{"GITHUB_SHA": "s", "UNSET": ""},
+		Token: "t", JobStatus: "cancelled", State: map[string]string{"k": "v"}, Dir: t.TempDir()}.Environ()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"GITHUB_OUTPUT=" + out, "GITHUB_SHA=s", "GITHUB_STEP_SUMMARY=" + sum, "INPUT_API-KEY=k", "INPUT_GITHUB-TOKEN=t", "INPUT_STATUS=completed"}
+	want := []string{"GITHUB_ENV=" + files["GITHUB_ENV"], "GITHUB_OUTPUT=" + files["GITHUB_OUTPUT"], "GITHUB_SHA=s", "GITHUB_STATE=" + files["GITHUB_STATE"],
+		"GITHUB_STEP_SUMMARY=" + files["GITHUB_STEP_SUMMARY"], "INPUT_API-KEY=k", "INPUT_GITHUB-TOKEN=t", "INPUT_JOB-STATUS=cancelled", "INPUT_STATUS=completed", "STATE_k=v"}
 	if diff := cmp.Diff(want, env); diff != "" {
 		t.Errorf("Environ() (-want +got):\n%s", diff)
 	}
-	if _, _, _, err := (Step{Metadata: m, With: map[string]string{"nope": "x"}}).Environ(); err == nil {
+	if _, _, err := (Step{Metadata: m, With: map[string]string{"nope": "x"}}).Environ(); err == nil {
 		t.Error("an undeclared input was accepted")
 	}
 }
