@@ -12,9 +12,13 @@ ARG COMMIT=unknown
 # Cross-compile for the target platform rather than build under emulation.
 ARG TARGETOS TARGETARCH
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/deploytrack .
+# action.yml's post-entrypoint: the same binary under the name that makes it
+# the post step. A link copied with its directory stays a link (a link named
+# as COPY's source would be followed, doubling the image).
+RUN ln -s deploytrack /out/deploytrack-post
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /out/deploytrack /deploytrack
+COPY --from=build /out/ /
 # No USER: the runner mounts its files as root and expects the entrypoint to run as root.
 ENTRYPOINT ["/deploytrack"]

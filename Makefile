@@ -30,7 +30,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
-	$(TOOL) actionlint .github/workflows/*.yml
+	# actionlint looks for runs.post-entrypoint in the checkout; it is a link
+	# inside the image (see the Dockerfile), which TestDockerfileStructure checks.
+	$(TOOL) actionlint -ignore 'file "/deploytrack-post" does not exist' .github/workflows/*.yml
 
 demo: build
 	$(GO) run ./internal/demo -bin bin/deploytrack

@@ -105,6 +105,19 @@ func TestStartedThenCompleted(t *testing.T) {
 		"github-deployment-id": "1",
 		"deployment_id":        start.outputs["deployment-id"], "build_id": "",
 		"version_id": start.outputs["version-id"], "product_id": start.outputs["product-id"], "environment_id": start.outputs["environment-id"],
+		"results": start.outputs["results"],
+	}
+	var results map[string]map[string]any
+	if err := json.Unmarshal([]byte(start.outputs["results"]), &results); err != nil {
+		t.Errorf("results output %q: %v", start.outputs["results"], err)
+	}
+	wantResults := map[string]map[string]any{"shop-api": {
+		"status": "started", "version": "1.2.3", "environment": "production", "ok": true, "github_deployment_id": "1",
+		"deployment_id": start.outputs["deployment-id"], "version_id": start.outputs["version-id"],
+		"product_id": start.outputs["product-id"], "environment_id": start.outputs["environment-id"],
+	}}
+	if diff := cmp.Diff(wantResults, results); diff != "" {
+		t.Errorf("results output (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(wantOut, start.outputs); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)

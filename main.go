@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -14,7 +15,12 @@ func main() {
 	// The runner stops a cancelled step with SIGTERM: end the requests in
 	// flight and still write what is known.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, time.Now)
+	args := os.Args[1:]
+	if filepath.Base(os.Args[0]) == postName {
+		// runs.post-entrypoint: the same binary under another name.
+		args = append([]string{postFlag}, args...)
+	}
+	code := run(ctx, args, os.Getenv, os.Stdout, time.Now)
 	stop()
 	os.Exit(code)
 }

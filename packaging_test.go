@@ -70,7 +70,7 @@ func TestActionMetadataSchema(t *testing.T) {
 		{"an empty output description", func(m map[string]any) { output(m, "build-id")["description"] = "" }, "output build-id has no description"},
 		{"required as a string", func(m map[string]any) { input(m, "version")["required"] = "yes" }, "want boolean"},
 		{"a key the runner does not know", func(m map[string]any) { input(m, "version")["deprecated"] = true }, "additional properties 'deprecated' not allowed"},
-		{"a node runtime with an image", func(m map[string]any) { section(m, "runs")["using"] = "node20" }, "additional properties 'image' not allowed"},
+		{"a node runtime with an image", func(m map[string]any) { section(m, "runs")["using"] = "node20" }, "additional properties 'image'"},
 		{"a docker action without an image", func(m map[string]any) { delete(section(m, "runs"), "image") }, "missing property 'image'"},
 		{"a colour Marketplace does not offer", func(m map[string]any) { section(m, "branding")["color"] = "teal" }, "at '/branding/color': value must be one of"},
 		{"an alias not described as deprecated", func(m map[string]any) { input(m, "api_url")["description"] = "Alias of api-url." }, `alias api_url: description does not start with "Deprecated"`},
@@ -508,11 +508,15 @@ type packaging struct {
 	make           *goBuild // make build's go build
 	goMod          string   // the go directive of go.mod
 	ciGo           []string // go-version of each setup-go step in ci.yml
+	postEntrypoint string   // action.yml's runs.post-entrypoint
 }
 
 func parsePackaging(files map[string]string) (*packaging, error) {
 	var p packaging
 	var err error
+	if m := postEntrypointLine.FindStringSubmatch(files["action.yml"]); m != nil {
+		p.postEntrypoint = m[1]
+	}
 	if p.stages, err = parseDockerfile(files["Dockerfile"]); err != nil {
 		return nil, fmt.Errorf("Dockerfile: %w", err)
 	}
@@ -595,7 +599,8 @@ func (p *packaging) entrypoint() ([]string, error) {
 // imageFile is one file the final stage copies.
 type imageFile struct {
 	src, dest string
-	binary    bool // the builder's go build output
+	binary    bool   // the builder's go build output
+	link      string // a symbolic link to the binary: its target, relative
 }
 
 const (
@@ -651,6 +656,15 @@ func (p *packaging) imageFiles() ([]imageFile, error) {
 		}
 		f := imageFile{src: path.Clean(rest[0]), dest: path.Clean(rest[1])}
 		switch {
+		case f.src == path.Dir(out) && strings.HasSuffix(rest[0], "/"):
+			// The output directory: the binary and the links the builder
+			// made to it there.
+			f.src, f.dest, f.binary = out, path.Join(f.dest, path.Base(out)), true
+			links, err := p.links(path.Dir(out), path.Join(rest[1], "/"))
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("line %d: COPY %s: %v", in.line, in.args, err))
+			}
+			files = append(files, links...)
 		case f.src == out:
 			f.binary = true
 		case f.src == caBundle && f.dest == caBundle:
@@ -660,13 +674,49 @@ func (p *packaging) imageFiles() ([]imageFile, error) {
 		}
 		files = append(files, f)
 	}
-	if n := len(files); n != 2 || files[0].binary == files[1].binary {
-		problems = append(problems, fmt.Sprintf("the final stage copies %d accepted files %v; want exactly the binary and the CA bundle", n, files))
+	var binaries, bundles int
+	for _, f := range files {
+		switch {
+		case f.binary:
+			binaries++
+		case f.link == "":
+			bundles++
+		}
+	}
+	if binaries != 1 || bundles != 1 {
+		problems = append(problems, fmt.Sprintf("the final stage copies %d accepted files %v; want exactly the binary (and links to it) and the CA bundle", len(files), files))
 	}
 	if len(problems) > 0 {
 		return files, errors.New(strings.Join(problems, "; "))
 	}
 	return files, nil
+}
+
+var postEntrypointLine = regexp.MustCompile(`(?m)^\s+post-entrypoint:\s*(\S+)\s*$`)
+
+var lnSymbolic = regexp.MustCompile(`\bln\s+-sf?\s+(\S+)\s+(\S+)`)
+
+// links returns the symbolic links the builder's RUN lines make in dir,
+// as COPY puts them in dest. Each must point at the binary by its bare
+// name, which resolves in the image as it does in the builder.
+func (p *packaging) links(dir, dest string) ([]imageFile, error) {
+	var out []imageFile
+	for _, in := range p.builder.insts {
+		if in.cmd != "RUN" {
+			continue
+		}
+		for _, m := range lnSymbolic.FindAllStringSubmatch(in.args, -1) {
+			target, link := m[1], path.Clean(m[2])
+			if path.Dir(link) != dir {
+				continue
+			}
+			if target != path.Base(p.docker.Output) {
+				return nil, fmt.Errorf("link %s points at %s, not at the binary %s", link, target, path.Base(p.docker.Output))
+			}
+			out = append(out, imageFile{src: link, dest: path.Join(dest, path.Base(link)), link: target})
+		}
+	}
+	return out, nil
 }
 
 var goTag = regexp.MustCompile(`^golang:(\d+)\.(\d+)(\.\d+)?(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$`)
@@ -771,6 +821,18 @@ var dockerChecks = []struct {
 		}
 		return fmt.Errorf("ENTRYPOINT %q does not run the binary copied from the builder", argv)
 	}},
+	{"action.yml's post-entrypoint is a link to the binary", func(p *packaging) error {
+		if p.postEntrypoint == "" {
+			return nil
+		}
+		files, _ := p.imageFiles()
+		for _, f := range files {
+			if f.link != "" && f.dest == p.postEntrypoint {
+				return nil
+			}
+		}
+		return fmt.Errorf("action.yml runs %s as the post step, which the image does not hold as a link to the binary", p.postEntrypoint)
+	}},
 	{"no USER", func(p *packaging) error {
 		for _, s := range p.stages {
 			for _, in := range s.insts {
@@ -838,7 +900,7 @@ func readFiles(t *testing.T, names ...string) map[string]string {
 // "catches" cases break a copy of the files to prove each check bites.
 func TestDockerfileStructure(t *testing.T) {
 	t.Parallel()
-	files := readFiles(t, "Dockerfile", "Makefile", "go.mod", ciWorkflow)
+	files := readFiles(t, "Dockerfile", "Makefile", "go.mod", ciWorkflow, "action.yml")
 	failed := runDockerChecks(files)
 	for _, c := range dockerChecks {
 		t.Run("as written/"+c.name, func(t *testing.T) {
@@ -866,6 +928,9 @@ func TestDockerfileStructure(t *testing.T) {
 		{"final stage on distroless base (glibc)", "Dockerfile", finalFrom, "FROM gcr.io/distroless/base-debian12", "final stage from scratch or distroless static"},
 		{"shell-form ENTRYPOINT", "Dockerfile", `(?m)^ENTRYPOINT .*$`, "ENTRYPOINT /deploytrack", "exec-form ENTRYPOINT runs the binary"},
 		{"ENTRYPOINT runs something else", "Dockerfile", `(?m)^ENTRYPOINT .*$`, `ENTRYPOINT ["/bin/sh", "-c", "/deploytrack"]`, "exec-form ENTRYPOINT runs the binary"},
+		{"no link for the post step", "Dockerfile", `(?m)^RUN ln -s.*$`, "", "action.yml's post-entrypoint is a link to the binary"},
+		{"post step renamed in action.yml", "action.yml", `post-entrypoint: \S+`, "post-entrypoint: /finish", "action.yml's post-entrypoint is a link to the binary"},
+		{"a link to a shell", "Dockerfile", `ln -s deploytrack`, "ln -s /bin/sh", "final stage holds only the binary and the CA bundle"},
 		{"a USER", "Dockerfile", `\z`, "USER 65532:65532\n", "no USER"},
 		{"a shell in the image", "Dockerfile", `\z`, "COPY --from=0 /bin/sh /bin/sh\n", "final stage holds only the binary and the CA bundle"},
 		{"the whole certs directory", "Dockerfile", `(?m)^COPY (--from=\S+) /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt`, "COPY $1 /etc/ssl/certs /etc/ssl/certs", "final stage holds only the binary and the CA bundle"},
@@ -1046,7 +1111,7 @@ func TestScratchImageRehearsal(t *testing.T) {
 		}
 	})
 
-	p, err := parsePackaging(readFiles(t, "Dockerfile", "Makefile", "go.mod", ciWorkflow))
+	p, err := parsePackaging(readFiles(t, "Dockerfile", "Makefile", "go.mod", ciWorkflow, "action.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1061,6 +1126,13 @@ func TestScratchImageRehearsal(t *testing.T) {
 	root := t.TempDir()
 	var want []string
 	for _, f := range files {
+		if f.link != "" {
+			if err := os.Symlink(f.link, filepath.Join(root, f.dest)); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, f.dest)
+			continue
+		}
 		src := f.src // the builder's CA bundle; the host's stands in for it
 		if f.binary {
 			src = bin
@@ -1088,10 +1160,13 @@ func TestScratchImageRehearsal(t *testing.T) {
 		name  string
 		args  []string // after the ENTRYPOINT
 		event bool     // run one deployment event against the fakes
+		post  bool     // run action.yml's post-entrypoint
 	}{
 		{name: "--version", args: []string{"--version"}},
 		{name: "one deployment event", event: true},
+		{name: "post step with nothing to finish", post: true},
 	}
+	post := readAction(t).Runs.PostEntrypoint
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if os.Geteuid() != 0 {
@@ -1123,13 +1198,28 @@ func TestScratchImageRehearsal(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], tt.args...)...)
-			cmd.Env = env
-			cmd.Dir = "/github/workspace" // docker run --workdir, inside the chroot
-			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
 			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err = cmd.Run()
+			// The binary was written by this process a moment ago: a child
+			// forked meanwhile by a parallel test may still hold it open
+			// for writing until it execs, and exec then fails with
+			// ETXTBSY (golang/go#22315). Wait that out.
+			for try := 0; ; try++ {
+				cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], tt.args...)...)
+				if tt.post {
+					// docker run --entrypoint <post-entrypoint>, as the runner does.
+					cmd = exec.CommandContext(ctx, post)
+				}
+				cmd.Env = env
+				cmd.Dir = "/github/workspace" // docker run --workdir, inside the chroot
+				cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+				stdout.Reset()
+				stderr.Reset()
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err = cmd.Run(); !errors.Is(err, syscall.ETXTBSY) || try == 20 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			if errors.Is(err, syscall.EPERM) {
 				t.Skipf("chroot is not permitted here (%v): the scratch image was not rehearsed", err)
 			}
@@ -1138,6 +1228,12 @@ func TestScratchImageRehearsal(t *testing.T) {
 			}
 			if testing.Verbose() {
 				t.Logf("stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+			}
+			if tt.post {
+				if !strings.Contains(stdout.String(), "nothing to finish") {
+					t.Errorf("%s printed %q, want the post step's no-op", post, stdout.String())
+				}
+				return
 			}
 			if !tt.event {
 				line := fmt.Sprintf("deploytrack %s (commit %s, ", releaseVersion, releaseCommit)

@@ -44,26 +44,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Both sinks log (retries, with RUNNER_DEBUG) from their goroutines.
 	out := &lockedWriter{w: secrets.Writer(stdout)}
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(out))
+	post := false
 	if len(args) > 0 {
-		if args[0] == "--version" || args[0] == "version" {
+		switch {
+		case args[0] == "--version" || args[0] == "version":
 			fmt.Fprintln(stdout, versionLine())
 			return 0
+		case args[0] == postFlag && len(args) == 1:
+			post = true
+		default:
+			a.Errorf("unexpected argument %q: deploytrack takes its inputs from INPUT_* variables; see its README", args[0])
+			return 2
 		}
-		a.Errorf("unexpected argument %q: deploytrack takes its inputs from INPUT_* variables; see its README", args[0])
-		return 2
 	}
 
 	// Mask before anything is printed, even when validation fails below.
 	for _, s := range secrets {
 		a.AddMask(s)
 	}
+	if post {
+		return finish(ctx, a, now, secrets)
+	}
 
 	cfg, err := config.Load(getenv)
 	src := ghcontext.Load(a)
-	var ev event.Event
+	var evs []event.Event
+	cfgs := cfg.Each()
 	if err == nil {
-		ev, err = event.New(cfg, src, now())
-	} else if _, serr := event.ParseStatus(cfg.Kind, cfg.Status); serr != nil && cfg.Status != "" {
+		evs, err = newEvents(cfgs, len(cfg.Products) > 0, src, now())
+	} else if _, serr := event.ParseStatus(cfg.Kind, cfg.Status); serr != nil && cfg.Status != "" && len(cfg.Products) == 0 {
 		// Report a bad status with the other problems, in one go.
 		err = errors.Join(err, serr)
 	}
@@ -72,39 +81,128 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return 1
 	}
 
-	rep := &report.Report{
-		Event:          ev,
-		GivenWord:      cfg.Status,
-		ServerURL:      src.ServerURL,
-		DryRun:         cfg.DryRun,
-		FailOnAPIError: cfg.FailOnAPIError,
-		Warnings:       warnings(cfg, src),
-		Secrets:        secrets,
+	ws := warnings(cfg, src)
+	if cfg.AutoFinish && evs[0].Status.Terminal() {
+		ws = append(ws, fmt.Sprintf("auto-finish applies to a started or pending event; this step records %s, so there is nothing to finish", evs[0].Status))
 	}
-	switch {
-	case ev.Kind != config.Deployment:
-		rep.GitHubSkipped = "a build event has no GitHub deployment"
-	case cfg.GitHubDeployment == config.GitHubOff:
-		rep.GitHubSkipped = "github-deployment is false"
-	default:
-		rep.GitHub.State = deployments.State(ev.Status)
-		rep.GitHub.URL = deployments.URL(src.ServerURL, ev.Repository, ev.Environment)
-	}
-
+	reps := newReports(cfgs, src, evs, ws, secrets)
 	if cfg.DryRun {
-		dryRun(a, cfg, src, ev, rep)
+		for i := range evs {
+			dryRun(a, cfgs[i], src, evs[i], reps[i])
+		}
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
-		record(ctx, a, cfg, src, ev, rep)
+		recordAll(ctx, a, cfg, cfgs, src, evs, reps, nil)
+		if err := handOn(a, cfg, reps); err != nil {
+			a.Errorf("%s", err.Error())
+			return 1
+		}
 	}
+	return leave(a, reps)
+}
 
-	if err := report.Write(a, rep); err != nil {
+// newEvents builds one event per product. With the products input, an
+// entry's problems are reported as the products input's.
+func newEvents(cfgs []*config.Config, entries bool, src ghcontext.Source, now time.Time) ([]event.Event, error) {
+	evs := make([]event.Event, len(cfgs))
+	var errs []error
+	for i, c := range cfgs {
+		ev, err := event.New(c, src, now)
+		if err != nil && entries {
+			for _, e := range flatten(err) {
+				var ie *config.InputError
+				if errors.As(e, &ie) {
+					e = &config.InputError{Input: "products", Problem: fmt.Sprintf("entry %d (%s): %s %s", i+1, c.Product, ie.Input, ie.Problem)}
+				}
+				errs = append(errs, e)
+			}
+		} else if err != nil {
+			errs = append(errs, err)
+		}
+		evs[i] = ev
+	}
+	return evs, errors.Join(errs...)
+}
+
+// newReports starts one report per event, saying where GitHub stands.
+func newReports(cfgs []*config.Config, src ghcontext.Source, evs []event.Event, ws []string, secrets report.Secrets) []*report.Report {
+	reps := make([]*report.Report, len(evs))
+	for i, ev := range evs {
+		cfg := cfgs[i]
+		rep := &report.Report{
+			Event:          ev,
+			GivenWord:      cfg.Status,
+			ServerURL:      src.ServerURL,
+			DryRun:         cfg.DryRun,
+			FailOnAPIError: cfg.FailOnAPIError,
+			Warnings:       ws,
+			Secrets:        secrets,
+		}
+		switch {
+		case ev.Kind != config.Deployment:
+			rep.GitHubSkipped = "a build event has no GitHub deployment"
+		case cfg.GitHubDeployment == config.GitHubOff:
+			rep.GitHubSkipped = "github-deployment is false"
+		default:
+			rep.GitHub.State = deployments.State(ev.Status)
+			rep.GitHub.URL = deployments.URL(src.ServerURL, ev.Repository, ev.Environment)
+		}
+		reps[i] = rep
+	}
+	return reps
+}
+
+// leave writes the outputs, the summary and the annotations, and returns
+// the exit code.
+func leave(a *githubactions.Action, reps []*report.Report) int {
+	if err := report.WriteAll(a, reps); err != nil {
 		a.Errorf("%s", err.Error())
 		return 1
 	}
-	if rep.Failed() {
-		return 1
+	for _, r := range reps {
+		if r.Failed() {
+			return 1
+		}
+	}
+	return 0
+}
+
+// pool bounds how many products are recorded at once: enough to hide the
+// APIs' latency, few enough to stay clear of GitHub's secondary limit on
+// concurrent requests.
+const pool = 8
+
+// recordAll records every product's event under one deadline, at most
+// pool at a time; one failing does not stop the others. known holds,
+// per product, a GitHub deployment already found (0: find or create it).
+func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []int64) {
+	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf}
+	if d, err := time.ParseDuration(a.Getenv(retryWaitEnv)); err == nil && d > 0 {
+		opts.WaitMin, opts.WaitMax = d, 30*d
+	}
+	hc := httpx.New(opts)
+	if len(evs) == 1 {
+		record(ctx, a, hc, cfgs[0], src, evs[0], reps[0], knownID(known, 0), "")
+		return
+	}
+	sem := make(chan struct{}, pool)
+	var wg sync.WaitGroup
+	for i := range evs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			record(ctx, a, hc, cfgs[i], src, evs[i], reps[i], knownID(known, i), evs[i].Product+": ")
+		}()
+	}
+	wg.Wait()
+}
+
+func knownID(known []int64, i int) int64 {
+	if i < len(known) {
+		return known[i]
 	}
 	return 0
 }
@@ -113,12 +211,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // failing stops the other, with one exception: a started or pending
 // deployment shows as in progress on GitHub only once Versioner's
 // preflight rules have let it through; a rejection marks it failed.
-func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report) {
-	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf}
-	if d, err := time.ParseDuration(a.Getenv(retryWaitEnv)); err == nil && d > 0 {
-		opts.WaitMin, opts.WaitMax = d, 30*d
-	}
-	hc := httpx.New(opts)
+func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, known int64, prefix string) {
 	ua := "deploytrack/" + version
 
 	var gh *deployments.Client
@@ -156,7 +249,10 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, created, err := gh.Ensure(ctx, ev)
+			id, created, err := known, false, error(nil)
+			if id == 0 {
+				id, created, err = gh.Ensure(ctx, ev)
+			}
 			rep.GitHub.DeploymentID, rep.GitHub.Created = id, created
 			if err != nil {
 				rep.GitHubErr = err
@@ -175,10 +271,10 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 
 	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", ctx, cfg.Timeout)
 	if rep.VersionerErr == nil {
-		report.Printf(a, "Versioner: recorded %s event %s (%s)", ev.Kind, rep.Versioner.ID, ev.Status)
+		report.Printf(a, "%sVersioner: recorded %s event %s (%s)", prefix, ev.Kind, rep.Versioner.ID, ev.Status)
 	}
 	if gh != nil && rep.GitHubErr == nil {
-		report.Printf(a, "GitHub: deployment %d, status %s", rep.GitHub.DeploymentID, rep.GitHub.State)
+		report.Printf(a, "%sGitHub: deployment %d, status %s", prefix, rep.GitHub.DeploymentID, rep.GitHub.State)
 	}
 }
 

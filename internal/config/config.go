@@ -7,8 +7,10 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -60,6 +62,7 @@ var Inputs = []Input{
 	{Name: "timeout", Default: "60"},
 	{Name: "auto-finish", Default: "false"},
 	{Name: "job-status"}, // action.yml defaults it to ${{ job.status }}, which the runner evaluates
+	{Name: "products", Multiline: true},
 }
 
 // GitHubMode says how a deployment event is recorded on GitHub.
@@ -115,8 +118,30 @@ type Config struct {
 	// step: success, failure or cancelled; empty when unknown.
 	JobStatus string
 
+	// Products are the entries of the products input, each complete: a
+	// field the entry left out holds the step's input. Empty: the step
+	// records one product, from its own inputs.
+	Products []Product
+
 	// Deprecated lists the aliases the step used, to warn about.
 	Deprecated []string
+}
+
+// Each returns one Config per product the step records: c itself, or a
+// copy of c for each entry of the products input.
+func (c *Config) Each() []*Config {
+	if len(c.Products) == 0 {
+		return []*Config{c}
+	}
+	out := make([]*Config, len(c.Products))
+	for i, p := range c.Products {
+		cp := *c
+		cp.Products = nil
+		cp.Product, cp.Version, cp.Environment, cp.Status, cp.EnvironmentURL = p.Product, p.Version, p.Environment, p.Status, p.EnvironmentURL
+		cp.Metadata = p.Metadata
+		out[i] = &cp
+	}
+	return out
 }
 
 // InputError says which input is wrong and why.
@@ -269,6 +294,35 @@ func Load(getenv Getenv) (*Config, error) {
 		c.Metadata = m
 	}
 
+	if ps, err := ParseProducts(raw["products"]); err != nil {
+		bad("products", "%v", err)
+	} else if len(ps) > 0 {
+		if c.Product != "" {
+			bad("product", "is set together with products: give each product in products, and leave product out")
+		}
+		for i := range ps {
+			p := &ps[i]
+			p.Version = cmp.Or(p.Version, c.Version)
+			p.Environment = cmp.Or(p.Environment, c.Environment)
+			p.Status = cmp.Or(p.Status, c.Status)
+			p.EnvironmentURL = cmp.Or(p.EnvironmentURL, c.EnvironmentURL)
+			p.Metadata = mergeMetadata(c.Metadata, p.Metadata)
+			switch {
+			case p.Version == "":
+				bad("products", "entry %d (%s) has no version, and the version input is empty", i+1, p.Product)
+			case c.Kind == Deployment && p.Environment == "":
+				bad("products", "entry %d (%s) has no environment, and the environment input is empty", i+1, p.Product)
+			case p.Status == "":
+				bad("products", "entry %d (%s) has no status, and the status input is empty", i+1, p.Product)
+			case p.EnvironmentURL != "" && !httpURL(p.EnvironmentURL):
+				bad("products", "entry %d (%s): environment-url %q is not an http(s) URL", i+1, p.Product, p.EnvironmentURL)
+			}
+		}
+		c.Products = ps
+		// The entries carry what the step's inputs would have.
+		reported["version"], reported["environment"], reported["status"] = true, true, true
+	}
+
 	if c.Status == "" {
 		bad("status", "is empty: an expression such as ${{ steps.deploy.outcome }} probably evaluated to nothing (a step that did not run); pass a status word, or leave the input out for completed")
 	}
@@ -284,15 +338,31 @@ func Load(getenv Getenv) (*Config, error) {
 	if c.Kind == Deployment && c.GitHubDeployment != GitHubOff && c.GitHubToken == "" && !c.DryRun {
 		bad("github-token", "is empty, and a GitHub deployment needs it: pass ${{ github.token }} or set github-deployment: false")
 	}
-	if c.EnvironmentURL != "" {
-		if u, err := url.Parse(c.EnvironmentURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("environment-url", "is %q, not an http(s) URL", c.EnvironmentURL)
-		}
+	if c.EnvironmentURL != "" && !httpURL(c.EnvironmentURL) {
+		bad("environment-url", "is %q, not an http(s) URL", c.EnvironmentURL)
 	}
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// mergeMetadata returns the step's metadata with a product's own over it.
+func mergeMetadata(step, own map[string]any) map[string]any {
+	if len(own) == 0 {
+		return step
+	}
+	out := maps.Clone(step)
+	if out == nil {
+		out = map[string]any{}
+	}
+	maps.Copy(out, own)
+	return out
 }
 
 // parseBool accepts what YAML 1.2 and the actions toolkit call a boolean.

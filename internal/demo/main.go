@@ -40,6 +40,7 @@ func main() {
 type scene struct {
 	title string
 	with  map[string]string
+	post  bool // end the job after the step: run its post step
 }
 
 func demo(w io.Writer, bin, action string) error {
@@ -65,9 +66,12 @@ func demo(w io.Writer, bin, action string) error {
 	common := map[string]string{"api-key": apiKey, "api-url": vsrv.URL, "product": "shop-api",
 		"version": "1.4.0", "environment": "production"}
 	scenes := []scene{
-		{"1. Before the deploy: status started", merge(common, map[string]string{"status": "started"})},
-		{"2. After the deploy: status ${{ job.status }} = success", merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"})},
-		{"3. Another product, blocked by a Versioner preflight rule", merge(common, map[string]string{"product": "payments", "status": "started"})},
+		{"1. Before the deploy: status started", merge(common, map[string]string{"status": "started"}), false},
+		{"2. After the deploy: status ${{ job.status }} = success", merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"}), false},
+		{"3. Another product, blocked by a Versioner preflight rule", merge(common, map[string]string{"product": "payments", "status": "started"}), false},
+		{"4. One step for the whole deployment: auto-finish", merge(common, map[string]string{"product": "checkout", "status": "started", "auto-finish": "true"}), true},
+		{"5. Three products in one step", merge(common, map[string]string{"product": "", "status": "success",
+			"products": "- product: shop-api\n  version: 1.4.1\n- product: worker\n  version: 2.0.1\n  environment: production-eu\n- search@0.9.0\n"}), false},
 	}
 	fmt.Fprintf(w, "deploytrack demo: %s against fake Versioner at %s and fake GitHub at %s/api/v3\n", bin, vsrv.URL, gsrv.URL)
 	for i, sc := range scenes {
@@ -79,22 +83,33 @@ func demo(w io.Writer, bin, action string) error {
 		}
 		vs.Reset()
 		gh.Reset()
+		job := &runner.Job{Binary: bin, Metadata: meta, Env: ctx, Token: token, Dir: stepDir}
 		run, cancel := context.WithTimeout(context.Background(), time.Minute)
-		r, err := runner.Run(run, runner.Step{Binary: bin, Metadata: meta, With: sc.with, Env: ctx, Token: token, Dir: stepDir})
+		r, err := job.Run(run, sc.with)
 		cancel()
 		if err != nil {
 			return err
 		}
-
 		fmt.Fprintf(w, "\n%s\n%s\n", sc.title, strings.Repeat("=", len(sc.title)))
 		fmt.Fprintf(w, "with: %s\n", with(sc.with))
-		section(w, fmt.Sprintf("step log (exit code %d, %s)", r.Code, r.Took.Round(time.Millisecond)), r.Stdout+r.Stderr)
-		section(w, "Versioner received", requests(vs.Requests()))
-		section(w, "GitHub received", requests(gh.Requests()))
-		section(w, "outputs", outputs(r.Outputs))
-		section(w, "job summary (markdown)", r.Summary)
+		show(w, "step", r, vs, gh)
+		if !sc.post {
+			continue
+		}
+		fmt.Fprintf(w, "\n(the job's other steps run and succeed; at the end of the job the runner starts the post step)\n")
+		vs.Reset()
+		gh.Reset()
+		run, cancel = context.WithTimeout(context.Background(), time.Minute)
+		posts, err := job.Post(run)
+		cancel()
+		if err != nil {
+			return err
+		}
+		for _, p := range posts {
+			show(w, "post step", p, vs, gh)
+		}
 	}
-	fmt.Fprintf(w, "\nGitHub deployments at the end of the run:\n")
+	fmt.Fprintf(w, "\nGitHub deployments at the end of the run (a success marks the environment's earlier deployments\ninactive, GitHub's auto_inactive: give products that share an environment names of their own):\n")
 	for _, d := range gh.Deployments() {
 		var states []string
 		for _, s := range d.Statuses {
@@ -103,6 +118,18 @@ func demo(w io.Writer, bin, action string) error {
 		fmt.Fprintf(w, "  #%d %s to %s at %.7s: %s\n", d.ID, d.Payload["product"], d.Environment, d.SHA, strings.Join(states, " → "))
 	}
 	return nil
+}
+
+// show prints what one step did and what the fakes received meanwhile.
+func show(w io.Writer, what string, r runner.Result, vs *fake.Versioner, gh *fake.GitHub) {
+	section(w, fmt.Sprintf("%s log (exit code %d, %s)", what, r.Code, r.Took.Round(time.Millisecond)), r.Stdout+r.Stderr)
+	section(w, "Versioner received", requests(vs.Requests()))
+	section(w, "GitHub received", requests(gh.Requests()))
+	section(w, "outputs", outputs(r.Outputs))
+	if len(r.State) > 0 {
+		section(w, "state handed to the post step (GITHUB_STATE)", outputs(r.State))
+	}
+	section(w, "job summary (markdown)", r.Summary)
 }
 
 func section(w io.Writer, title, body string) {
@@ -161,6 +188,9 @@ func with(m map[string]string) string {
 	for k, v := range m {
 		if k == "api-key" {
 			v = "${{ secrets.VERSIONER_API_KEY }}"
+		}
+		if strings.Contains(v, "\n") {
+			v = "|\n      " + strings.ReplaceAll(strings.TrimRight(v, "\n"), "\n", "\n      ") + "\n   "
 		}
 		parts = append(parts, k+": "+v)
 	}

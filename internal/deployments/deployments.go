@@ -44,6 +44,15 @@ func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Client,
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
 		return nil, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name: run the step in GitHub Actions, or set github-deployment: false", repository)
 	}
+	gh, err := APIClient(hc, apiURL, token, userAgent)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{gh: gh, owner: owner, repo: repo}, nil
+}
+
+// APIClient returns a go-github client for the runner's GITHUB_API_URL.
+func APIClient(hc *http.Client, apiURL, token, userAgent string) (*github.Client, error) {
 	base, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL: the runner sets it; check that the workflow does not override it, or set github-deployment: false", apiURL)
@@ -51,7 +60,7 @@ func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Client,
 	gh := github.NewClient(hc).WithAuthToken(token)
 	gh.BaseURL = base
 	gh.UserAgent = userAgent
-	return &Client{gh: gh, owner: owner, repo: repo}, nil
+	return gh, nil
 }
 
 // Result is what the step did on GitHub.

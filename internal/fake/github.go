@@ -49,6 +49,9 @@ type GitHub struct {
 	ReadOnly bool
 	// Now is the fake's clock (default time.Now).
 	Now func() time.Time
+	// NoActionsRead makes the run's jobs answer 403, like a GITHUB_TOKEN
+	// without actions: read.
+	NoActionsRead bool
 
 	token, owner, repo string
 	mu                 sync.Mutex
@@ -56,6 +59,63 @@ type GitHub struct {
 	reset              int64 // x-ratelimit-reset
 	lastID, lastStatus int64
 	deployments        []*deployment // ascending ID
+	jobs               map[[2]int64][]Job
+}
+
+// Job is a workflow job as the Actions API lists it: what the post step of
+// auto-finish reads when job.status is not given.
+type Job struct {
+	ID                                   int64
+	Name, RunnerName, Status, Conclusion string // Status: queued, in_progress or completed
+	Steps                                []JobStep
+}
+
+// JobStep is one step of a Job.
+type JobStep struct {
+	Name, Status, Conclusion string // Conclusion: success, failure, cancelled, skipped or ""
+}
+
+// SetJobs sets the jobs of a run attempt.
+func (g *GitHub) SetJobs(runID, attempt int64, jobs []Job) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.jobs == nil {
+		g.jobs = map[[2]int64][]Job{}
+	}
+	g.jobs[[2]int64{runID, attempt}] = jobs
+}
+
+// listJobs answers GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs.
+func (g *GitHub) listJobs(base string, parts []string) reply {
+	if g.NoActionsRead {
+		return ghError(http.StatusForbidden, "Resource not accessible by integration", docsRoot+"/actions/workflow-jobs#list-jobs-for-a-workflow-run-attempt")
+	}
+	run, err1 := strconv.ParseInt(parts[5], 10, 64)
+	attempt, err2 := strconv.ParseInt(parts[7], 10, 64)
+	jobs, ok := g.jobs[[2]int64{run, attempt}]
+	if err1 != nil || err2 != nil || !ok {
+		return ghError(http.StatusNotFound, "Not Found", docsRoot)
+	}
+	list := []any{}
+	for _, j := range jobs {
+		var steps []any
+		for i, st := range j.Steps {
+			var conclusion any
+			if st.Conclusion != "" {
+				conclusion = st.Conclusion
+			}
+			steps = append(steps, map[string]any{"name": st.Name, "status": st.Status, "conclusion": conclusion, "number": i + 1})
+		}
+		var conclusion any
+		if j.Conclusion != "" {
+			conclusion = j.Conclusion
+		}
+		list = append(list, map[string]any{
+			"id": j.ID, "run_id": run, "run_attempt": attempt, "name": j.Name, "status": j.Status, "conclusion": conclusion,
+			"runner_name": j.RunnerName, "steps": steps, "url": base + "/repos/" + g.owner + "/" + g.repo + "/actions/jobs/" + strconv.FormatInt(j.ID, 10),
+		})
+	}
+	return jsonReply(http.StatusOK, map[string]any{"total_count": len(list), "jobs": list})
 }
 
 // Deployment is a deployment as the fake GitHub stores it, for assertions and pre-seeding.
@@ -185,6 +245,12 @@ func (g *GitHub) handle(r *http.Request, body []byte) reply {
 	rest, ok := strings.CutPrefix(r.URL.Path, strings.TrimSuffix(g.PathPrefix, "/"))
 	parts := strings.Split(strings.TrimPrefix(rest, "/"), "/")
 	n := len(parts)
+	if ok && n == 9 && parts[0] == "repos" && strings.EqualFold(parts[1], g.owner) && strings.EqualFold(parts[2], g.repo) &&
+		parts[3] == "actions" && parts[4] == "runs" && parts[6] == "attempts" && parts[8] == "jobs" && r.Method == http.MethodGet {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.listJobs("http://"+r.Host+strings.TrimSuffix(g.PathPrefix, "/"), parts)
+	}
 	if !ok || n < 4 || n > 6 || parts[0] != "repos" || !strings.EqualFold(parts[1], g.owner) ||
 		!strings.EqualFold(parts[2], g.repo) || parts[3] != "deployments" || (n == 6 && parts[5] != "statuses") {
 		return notFound

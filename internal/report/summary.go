@@ -80,14 +80,19 @@ func (r *Report) Summary() string {
 		}
 		b.WriteString("\n")
 	}
-	if ws := r.warnings(); len(ws) > 0 {
-		b.WriteString("\n**Warnings**\n\n")
-		for _, w := range ws {
-			fmt.Fprintf(&b, "- %s\n", md(w))
+	return finishSummary(&b, "Warnings", r.warnings(), r.Secrets)
+}
+
+// finishSummary appends a list of notes under a heading, redacts the
+// secrets and keeps the summary under GitHub's limit.
+func finishSummary(b *strings.Builder, heading string, notes []string, secrets Secrets) string {
+	if len(notes) > 0 {
+		fmt.Fprintf(b, "\n**%s**\n\n", heading)
+		for _, n := range notes {
+			fmt.Fprintf(b, "- %s\n", md(n))
 		}
 	}
-
-	s := r.Secrets.Redact(b.String())
+	s := secrets.Redact(b.String())
 	if len(s) > MaxSummary {
 		s = cut(s, MaxSummary-64) + "\n\n*(summary cut to stay under GitHub's 1 MiB limit)*\n"
 	}

@@ -46,11 +46,35 @@ func SetOutput(a *githubactions.Action, name, value string) error {
 		}
 		return nil
 	}
+	return setFileValue(a, "output", name, value)
+}
+
+// SaveState hands a value to the step's post phase, which reads it as
+// STATE_<name>. Outside a runner it does nothing.
+func SaveState(a *githubactions.Action, name, value string) error {
+	if a.Getenv("GITHUB_STATE") == "" {
+		return nil
+	}
+	return setFileValue(a, "state", name, value)
+}
+
+// SetEnv sets a variable for the later steps of the job. Outside a runner
+// it does nothing.
+func SetEnv(a *githubactions.Action, name, value string) error {
+	if a.Getenv("GITHUB_ENV") == "" {
+		return nil
+	}
+	return setFileValue(a, "env", name, value)
+}
+
+// setFileValue appends name<<DELIMITER, the value and the delimiter to a
+// runner file, with a delimiter the value does not hold.
+func setFileValue(a *githubactions.Action, file, name, value string) error {
 	delim := delimiter()
 	for strings.Contains(value, delim) {
 		delim = delimiter()
 	}
-	return fileCommand(a, "output", name+"<<"+delim+"\n"+value+"\n"+delim)
+	return fileCommand(a, file, name+"<<"+delim+"\n"+value+"\n"+delim)
 }
 
 func delimiter() string {

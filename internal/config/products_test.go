@@ -1,0 +1,116 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseProducts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    []Product
+		wantErr string
+	}{
+		{name: "empty", in: " \n"},
+		{name: "lines", in: "shop-api@1.4.0\n\n# the worker too\n  worker@2024.11.3  \n",
+			want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2024.11.3"}}},
+		{name: "one line", in: "shop-api@sha-3f78685", want: []Product{{Product: "shop-api", Version: "sha-3f78685"}}},
+		{name: "yaml objects", in: "- product: shop-api\n  version: 1.4.0\n  environment: eu\n  status: failure\n  environment-url: https://eu.shop.example\n  metadata: {ticket: OPS-1}\n- product: worker\n  version: 2\n",
+			want: []Product{{Product: "shop-api", Version: "1.4.0", Environment: "eu", Status: "failure", EnvironmentURL: "https://eu.shop.example",
+				Metadata: map[string]any{"ticket": "OPS-1"}}, {Product: "worker", Version: "2"}}},
+		{name: "json", in: `[{"product":"shop-api","version":"1.4.0","metadata":"{\"n\": 12345678901234567890}"}, "worker@2"]`,
+			want: []Product{{Product: "shop-api", Version: "1.4.0", Metadata: map[string]any{"n": json.Number("12345678901234567890")}}, {Product: "worker", Version: "2"}}},
+		{name: "yaml strings", in: "- shop-api@1.4.0\n- worker@2\n", want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2"}}},
+		{name: "a product twice", in: "a@1\nb@1\na@2", wantErr: "entries 1 and 3 are both a"},
+		{name: "same product, two environments", in: "- {product: a, environment: eu}\n- {product: a, environment: us}",
+			want: []Product{{Product: "a", Environment: "eu"}, {Product: "a", Environment: "us"}}},
+		{name: "not a list", in: "product: shop-api", wantErr: "not a list"},
+		{name: "bad yaml", in: "- product: [", wantErr: "neither a YAML/JSON list"},
+		{name: "empty list", in: "[]", wantErr: "empty list"},
+		{name: "unknown key", in: "- product: a\n  versoin: 1", wantErr: `unknown key "versoin"`},
+		{name: "no product", in: "- version: 1", wantErr: "entry 1: has no product"},
+		{name: "bad string entry", in: `["a@1", "b"]`, wantErr: `entry 2: "b" is not product@version`},
+		{name: "metadata not an object", in: "- product: a\n  metadata: [1]", wantErr: "metadata is a list"},
+		{name: "metadata string not JSON", in: "- product: a\n  metadata: 'x'", wantErr: "metadata is not valid JSON"},
+		{name: "nested value", in: "- product: a\n  version: {x: 1}", wantErr: "version is a map"},
+		{name: "line break in a field", in: "- product: a\n  version: \"1\\n::error::x\"", wantErr: "version holds a line break"},
+		{name: "number entry", in: "[1]", wantErr: "entry 1: is a number"},
+		{name: "too many", in: strings.Repeat("- p@1\n", 1) + manyProducts(MaxProducts+1), wantErr: "the limit is 30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseProducts(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func manyProducts(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "- p%d@1\n", i)
+	}
+	return b.String()
+}
+
+func TestLoadProducts(t *testing.T) {
+	t.Parallel()
+	c, err := Load(inputs(valid(map[string]string{
+		"metadata": `{"team": "shop", "ticket": "OPS-0"}`, "environment-url": "https://shop.example",
+		"products": "- product: api\n  metadata: {ticket: OPS-1}\n- product: worker\n  version: 2.0.0\n  environment: eu\n  status: failed\n",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Product
+	for _, e := range c.Each() {
+		got = append(got, Product{e.Product, e.Version, e.Environment, e.Status, e.EnvironmentURL, e.Metadata})
+	}
+	want := []Product{
+		{"api", "1.2.3", "production", "completed", "https://shop.example", map[string]any{"team": "shop", "ticket": "OPS-1"}},
+		{"worker", "2.0.0", "eu", "failed", "https://shop.example", map[string]any{"team": "shop", "ticket": "OPS-0"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Each() (-want +got):\n%s", diff)
+	}
+	if one := (&Config{Product: "x"}).Each(); len(one) != 1 || one[0].Product != "x" {
+		t.Errorf("Each() without products = %v", one)
+	}
+
+	for _, tt := range []struct {
+		name string
+		in   map[string]string
+		want string
+	}{
+		{"product and products", map[string]string{"product": "x", "products": "a@1"}, "input product is set together with products"},
+		{"no version anywhere", map[string]string{"version": "", "products": "- product: a"}, "entry 1 (a) has no version"},
+		{"no environment anywhere", map[string]string{"environment": "", "products": "a@1"}, "entry 1 (a) has no environment"},
+		{"bad url in an entry", map[string]string{"products": "- {product: a, environment-url: 'ftp://x'}"}, "not an http(s) URL"},
+	} {
+		if _, err := Load(inputs(valid(tt.in))); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	// Entries carry their own version, so an empty version input is fine.
+	if _, err := Load(inputs(valid(map[string]string{"version": "", "products": "a@1\nb@2"}))); err != nil {
+		t.Errorf("versions in the entries: %v", err)
+	}
+}
