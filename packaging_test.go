@@ -70,7 +70,7 @@ func TestActionMetadataSchema(t *testing.T) {
 		{"an empty output description", func(m map[string]any) { output(m, "build-id")["description"] = "" }, "output build-id has no description"},
 		{"required as a string", func(m map[string]any) { input(m, "version")["required"] = "yes" }, "want boolean"},
 		{"a key the runner does not know", func(m map[string]any) { input(m, "version")["deprecated"] = true }, "additional properties 'deprecated' not allowed"},
-		{"a node runtime with an image", func(m map[string]any) { section(m, "runs")["using"] = "node20" }, "additional properties 'image'"},
+		{"a node runtime with an image", func(m map[string]any) { section(m, "runs")["using"] = "node20" }, "at '/runs': missing property 'main'"},
 		{"a docker action without an image", func(m map[string]any) { delete(section(m, "runs"), "image") }, "missing property 'image'"},
 		{"a colour Marketplace does not offer", func(m map[string]any) { section(m, "branding")["color"] = "teal" }, "at '/branding/color': value must be one of"},
 		{"an alias not described as deprecated", func(m map[string]any) { input(m, "api_url")["description"] = "Alias of api-url." }, `alias api_url: description does not start with "Deprecated"`},

@@ -27,6 +27,23 @@ func (ss Secrets) Redact(s string) string {
 	return s
 }
 
+// RedactMarkdown is Redact for the summary, where a secret that came in
+// from outside (an API echoing it) has been escaped by the time the text
+// is complete: sk_live_1 is written sk\_live\_1, and renders as the
+// secret. Each secret is looked for as written and as md, code and link
+// write it.
+func (ss Secrets) RedactMarkdown(s string) string {
+	for _, secret := range ss {
+		if len(secret) < minSecret {
+			continue
+		}
+		for _, form := range []string{secret, md(secret), strings.Trim(code(secret), "`"), linkEscaper.Replace(secret)} {
+			s = strings.ReplaceAll(s, form, `\*\*\*`)
+		}
+	}
+	return s
+}
+
 // Writer returns w with every secret redacted from what is written to it,
 // except in the ::add-mask:: commands that register them. The runner's
 // library writes each command or line in one call.

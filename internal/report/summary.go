@@ -92,7 +92,7 @@ func finishSummary(b *strings.Builder, heading string, notes []string, secrets S
 			fmt.Fprintf(b, "- %s\n", md(n))
 		}
 	}
-	s := secrets.Redact(b.String())
+	s := secrets.RedactMarkdown(b.String())
 	if len(s) > MaxSummary {
 		s = cut(s, MaxSummary-64) + "\n\n*(summary cut to stay under GitHub's 1 MiB limit)*\n"
 	}
@@ -196,9 +196,11 @@ func link(text, u string) string {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return md(text)
 	}
-	u = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "", "\r", "").Replace(u)
+	u = linkEscaper.Replace(u)
 	return "[" + md(text) + "](" + u + ")"
 }
+
+var linkEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "", "\r", "")
 
 // cut shortens s to at most n bytes on a rune boundary.
 func cut(s string, n int) string {
