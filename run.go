@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -89,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	default:
 		rep.GitHub.State = deployments.State(ev.Status)
 		rep.GitHub.URL = deployments.URL(src.ServerURL, ev.Repository, ev.Environment)
+		rep.GitHub.Auto = cfg.GitHubDeployment == config.GitHubAuto
 	}
 
 	if cfg.DryRun {
@@ -156,8 +156,9 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, created, err := gh.Ensure(ctx, ev)
-			rep.GitHub.DeploymentID, rep.GitHub.Created = id, created
+			where := githubWhere(a, cfg, ev)
+			t, err := gh.Target(ctx, ev, where)
+			rep.GitHub.Set(t)
 			if err != nil {
 				rep.GitHubErr = err
 				return
@@ -168,7 +169,8 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 				state, desc = gatedState(rep, state)
 			}
 			rep.GitHub.State = state
-			rep.GitHubErr = gh.SetStatus(ctx, id, deployments.StatusRequest(ev, state, desc))
+			rep.GitHubErr = gh.Post(ctx, ev, where, &t, deployments.StatusRequest(ev, state, desc))
+			rep.GitHub.Set(t)
 		}()
 	}
 	wg.Wait()
@@ -178,8 +180,22 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 		report.Printf(a, "Versioner: recorded %s event %s (%s)", ev.Kind, rep.Versioner.ID, ev.Status)
 	}
 	if gh != nil && rep.GitHubErr == nil {
-		report.Printf(a, "GitHub: deployment %d, status %s", rep.GitHub.DeploymentID, rep.GitHub.State)
+		whose := ""
+		if rep.GitHub.Job {
+			whose = "the job's own "
+		}
+		report.Printf(a, "GitHub: %sdeployment %d, status %s", whose, rep.GitHub.DeploymentID, rep.GitHub.State)
 	}
+}
+
+// githubWhere says how the step picks its GitHub deployment. With auto,
+// GitHub's deployment for the job carries GITHUB_SHA, and an earlier step
+// of the job may have handed it over in GITHUB_ENV.
+func githubWhere(a *githubactions.Action, cfg *config.Config, ev event.Event) deployments.Where {
+	if cfg.GitHubDeployment != config.GitHubAuto {
+		return deployments.Where{}
+	}
+	return deployments.Where{Auto: true, RunSHA: a.Getenv("GITHUB_SHA"), Handoff: deployments.ParseHandoff(a.Getenv(deployments.HandoffVar(ev)))}
 }
 
 // gatedState is the GitHub state of a started or pending deployment once
@@ -248,17 +264,12 @@ func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, e
 		report.Printf(a, "GitHub: GITHUB_REPOSITORY is not set, so a real run could not record the deployment (set github-deployment: false outside GitHub Actions)")
 		return
 	}
-	base := src.APIURL + "/repos/" + ev.Repository + "/deployments"
 	a.Group("dry run: GitHub requests (not sent)")
-	q := url.Values{"sha": {ev.SHA}, "environment": {ev.Environment}, "task": {"deploy"}, "per_page": {"100"}}
-	report.Printf(a, "GET %s?%s", base, q.Encode())
-	report.Printf(a, "POST %s (only when this run has no deployment of %s yet)", base, ev.Product)
-	if b, err := json.Marshal(deployments.CreateRequest(ev)); err == nil {
-		printJSON(a, b)
-	}
-	report.Printf(a, "POST %s/{id}/statuses", base)
-	if b, err := json.Marshal(deployments.StatusRequest(ev, rep.GitHub.State, "")); err == nil {
-		printJSON(a, b)
+	for _, r := range deployments.Plan(src.APIURL, ev, githubWhere(a, cfg, ev), rep.GitHub.State) {
+		report.Printf(a, "%s", r.Line)
+		if b, err := json.Marshal(r.Body); err == nil && r.Body != nil {
+			printJSON(a, b)
+		}
 	}
 	a.EndGroup()
 }
