@@ -23,12 +23,32 @@ func TestDemo(t *testing.T) {
 		`"state": "in_progress"`, `"state": "success"`, "--- step log (exit code 1",
 		"POST /deployment-events/ → 423", `"state": "failure"`, "| Versioner | ✅ recorded deployment event",
 		"#1 shop-api to production at 3f78685: in_progress → success", "#2 payments to production at 3f78685: failure",
+		// A job with an environment: its steps post to GitHub's deployment for the job, and the
+		// later step goes straight to it.
+		"GitHub: the job's own deployment 3, status in_progress", "GET /api/v3/repos/acme/shop/deployments/3/statuses?per_page=100 → 200",
+		"github-deployment-source=job", "--- GITHUB_ENV (for the job's later steps)\n  │ DEPLOYTRACK_GITHUB_DEPLOYMENT_",
+		"| GitHub | ✅ the job's own deployment 3 (GitHub made it for the job's `environment:`), status `success` |",
+		"#3 GitHub's deployment for the job to staging at 3f78685: queued → in_progress → in_progress → success → success",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	if all, masks := strings.Count(out.String(), apiKey), strings.Count(out.String(), "::add-mask::"+apiKey); all != masks || masks != 3 {
-		t.Errorf("the api key appears %d times, %d of them in ::add-mask::, want 3 and 3", all, masks)
+	// In the job with an environment, the later step makes one GitHub
+	// request: the status, straight to the job's deployment.
+	_, scene5, _ := strings.Cut(out.String(), "\n5. Later in the same job")
+	_, received, _ := strings.Cut(scene5, "--- GitHub received\n")
+	received, _, _ = strings.Cut(received, "\n--- ")
+	var requests []string
+	for _, line := range strings.Split(received, "\n") {
+		if l := strings.TrimPrefix(line, "  │ "); strings.HasPrefix(l, "GET ") || strings.HasPrefix(l, "POST ") {
+			requests = append(requests, l)
+		}
+	}
+	if want := "POST /api/v3/repos/acme/shop/deployments/3/statuses → 201"; len(requests) != 1 || requests[0] != want {
+		t.Errorf("scene 5: GitHub received %q, want only %q", requests, want)
+	}
+	if all, masks := strings.Count(out.String(), apiKey), strings.Count(out.String(), "::add-mask::"+apiKey); all != masks || masks != 5 {
+		t.Errorf("the api key appears %d times, %d of them in ::add-mask::, want 5 and 5 (one a step)", all, masks)
 	}
 }
