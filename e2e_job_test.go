@@ -240,3 +240,23 @@ func cmpOr(s, otherwise string) string {
 	}
 	return s
 }
+
+// TestJobEnvironmentTwoProducts: two products recorded in one job with an
+// environment both post to the job's deployment (README, monorepo).
+func TestJobEnvironmentTwoProducts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := w.github.AddJobDeployment(fake.JobDeployment{RunID: runID, JobID: "555", SHA: headSHA})
+	j := w.job(nil)
+	for _, p := range []string{"api", "web"} {
+		r := w.runIn(j, w.with(map[string]string{"product": p}))
+		wantCode(t, r, 0)
+		if r.outputs["github-deployment-id"] != fmt.Sprint(id) || r.outputs["github-deployment-source"] != "job" {
+			t.Errorf("%s: outputs %v", p, r.outputs)
+		}
+	}
+	deps := w.github.Deployments()
+	if diff := cmp.Diff(append(runnerStatuses[:2:2], "success  api 1.2.3: completed", "success  web 1.2.3: completed"), states(deps[0])); len(deps) != 1 || diff != "" {
+		t.Errorf("deployments = %+v\n(-want +got):\n%s", deps, diff)
+	}
+}
