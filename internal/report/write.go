@@ -31,8 +31,8 @@ func Write(a *githubactions.Action, r *Report) error {
 			return err
 		}
 	}
-	if name, value, ok := r.Handoff(); ok && a.Getenv("GITHUB_ENV") != "" {
-		if err := fileCommand(a, "env", name+"<<"+heredoc(value)); err != nil {
+	if name, value, ok := r.Handoff(); ok {
+		if err := SetEnv(a, name, value); err != nil {
 			return err
 		}
 	}
@@ -52,17 +52,26 @@ func SetOutput(a *githubactions.Action, name, value string) error {
 		}
 		return nil
 	}
-	return fileCommand(a, "output", name+"<<"+heredoc(value))
+	return setFileValue(a, "output", name, value)
 }
 
-// heredoc is value between fresh random delimiters: what follows name<< in
-// a file command.
-func heredoc(value string) string {
+// SetEnv sets a variable for the later steps of the job. Outside a runner
+// it does nothing.
+func SetEnv(a *githubactions.Action, name, value string) error {
+	if a.Getenv("GITHUB_ENV") == "" {
+		return nil
+	}
+	return setFileValue(a, "env", name, value)
+}
+
+// setFileValue appends name<<DELIMITER, the value and the delimiter to a
+// runner file, with a delimiter the value does not hold.
+func setFileValue(a *githubactions.Action, file, name, value string) error {
 	delim := delimiter()
 	for strings.Contains(value, delim) {
 		delim = delimiter()
 	}
-	return delim + "\n" + value + "\n" + delim
+	return fileCommand(a, file, name+"<<"+delim+"\n"+value+"\n"+delim)
 }
 
 func delimiter() string {
