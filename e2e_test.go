@@ -102,8 +102,8 @@ func TestStartedThenCompleted(t *testing.T) {
 	wantOut := map[string]string{
 		"deployment-id": start.outputs["deployment-id"], "build-id": "", "status": "started",
 		"version-id": start.outputs["version-id"], "product-id": start.outputs["product-id"], "environment-id": start.outputs["environment-id"],
-		"github-deployment-id": "1",
-		"deployment_id":        start.outputs["deployment-id"], "build_id": "",
+		"github-deployment-id": "1", "github-deployment-source": "deploytrack",
+		"deployment_id": start.outputs["deployment-id"], "build_id": "",
 		"version_id": start.outputs["version-id"], "product_id": start.outputs["product-id"], "environment_id": start.outputs["environment-id"],
 		"results": start.outputs["results"],
 	}

@@ -13,17 +13,6 @@ import (
 	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
-// job starts a job of the world's run, as runner.Job runs it: GITHUB_ENV
-// carried from step to step and post steps at the end.
-func (w *world) job() *runner.Job {
-	env := map[string]string{}
-	for k, v := range w.context {
-		env[k] = v
-	}
-	env["RUNNER_NAME"] = "GitHub Actions 17"
-	return &runner.Job{Binary: binary, Metadata: readAction(w.t), Env: env, Token: testToken, Dir: w.t.TempDir()}
-}
-
 func jobRun(t *testing.T, j *runner.Job, with map[string]string) runner.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -92,7 +81,7 @@ func TestAutoFinish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			j := w.job()
+			j := w.job(map[string]string{"RUNNER_NAME": "GitHub Actions 17"})
 			start := jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true", "environment-url": "https://shop.example.com"}))
 			code(t, start, 0)
 			if !strings.Contains(start.State["deploytrack"], `"github_deployment_id":1`) {
@@ -128,13 +117,6 @@ func TestAutoFinish(t *testing.T) {
 	}
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // TestAutoFinishFromTheActionsAPI covers a post step that does not get
 // job.status (job-status left empty): it reads the job's steps instead.
 func TestAutoFinishFromTheActionsAPI(t *testing.T) {
@@ -164,7 +146,7 @@ func TestAutoFinishFromTheActionsAPI(t *testing.T) {
 				{ID: 1, Name: "build", RunnerName: "GitHub Actions 3", Status: "completed", Conclusion: "success"},
 				{ID: 2, Name: "deploy", RunnerName: "GitHub Actions 17", Status: "in_progress", Steps: tt.steps},
 			})
-			j := w.job()
+			j := w.job(map[string]string{"RUNNER_NAME": "GitHub Actions 17"})
 			with := w.with(map[string]string{"status": "started", "auto-finish": "true", "job-status": ""})
 			code(t, jobRun(t, j, with), 0)
 			w.versioner.Reset()
@@ -213,7 +195,7 @@ func TestAutoFinishDoesNothing(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(w)
 			}
-			j := w.job()
+			j := w.job(map[string]string{"RUNNER_NAME": "GitHub Actions 17"})
 			for _, s := range tt.steps {
 				jobRun(t, j, w.with(s))
 			}
@@ -310,7 +292,7 @@ func TestProducts(t *testing.T) {
 func TestProductsAutoFinish(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	j := w.job()
+	j := w.job(map[string]string{"RUNNER_NAME": "GitHub Actions 17"})
 	with := w.with(map[string]string{"product": "", "status": "started", "auto-finish": "true", "products": "api@1\nworker@2\n"})
 	code(t, jobRun(t, j, with), 0)
 	j.Status = "failure"

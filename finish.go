@@ -41,6 +41,7 @@ type finishProduct struct {
 	Environment        string `json:"environment,omitempty"`
 	EnvironmentURL     string `json:"environment_url,omitempty"`
 	GitHubDeploymentID int64  `json:"github_deployment_id,omitempty"`
+	GitHubJob          bool   `json:"github_job,omitempty"` // the job's own deployment
 }
 
 // finishedVar names the variable that says a step of this job recorded
@@ -66,7 +67,7 @@ func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) 
 		// A deployment a preflight rule blocked never started.
 		if cfg.AutoFinish && r.Preflight() == nil {
 			st.Products = append(st.Products, finishProduct{Product: ev.Product, Version: ev.Version, Environment: ev.Environment,
-				EnvironmentURL: ev.EnvironmentURL, GitHubDeploymentID: r.GitHub.DeploymentID})
+				EnvironmentURL: ev.EnvironmentURL, GitHubDeploymentID: r.GitHub.DeploymentID, GitHubJob: r.GitHub.Job})
 		}
 	}
 	if len(st.Products) == 0 {
@@ -120,7 +121,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	}
 
 	var cfgs []*config.Config
-	var known []int64
+	var known []knownDeployment
 	for _, p := range st.Products {
 		if v := a.Getenv(finishedVar(cfg.Kind, p.Product, p.Environment)); v != "" {
 			report.Printf(a, "%s: a later step of the job recorded %s; nothing to finish", p.Product, v)
@@ -136,7 +137,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 			}
 		}
 		cfgs = append(cfgs, &c)
-		known = append(known, p.GitHubDeploymentID)
+		known = append(known, knownDeployment{ID: p.GitHubDeploymentID, Job: p.GitHubJob})
 	}
 	if len(cfgs) == 0 {
 		return 0

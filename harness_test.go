@@ -93,6 +93,7 @@ type result struct {
 	stderr  string
 	outputs map[string]string
 	summary string
+	env     map[string]string // what the step wrote to GITHUB_ENV
 	took    time.Duration
 }
 
@@ -135,6 +136,36 @@ func (w *world) run(s step) result {
 		t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.Code, r.Took, r.Stdout, r.Stderr)
 	}
 	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr, outputs: r.Outputs, summary: r.Summary, took: r.Took}
+}
+
+// job starts a job of this run whose steps share GITHUB_ENV, as the
+// runner runs them; env is added to the run's context.
+func (w *world) job(env map[string]string) *runner.Job {
+	w.t.Helper()
+	ctx := map[string]string{}
+	for k, v := range w.context {
+		ctx[k] = v
+	}
+	for k, v := range env {
+		ctx[k] = v
+	}
+	return &runner.Job{Binary: binary, Metadata: readAction(w.t), Env: ctx, Token: testToken, Dir: w.t.TempDir()}
+}
+
+// runIn runs one step of job j and returns what it left behind.
+func (w *world) runIn(j *runner.Job, with map[string]string) result {
+	t := w.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := j.Run(ctx, with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Verbose() {
+		t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.Code, r.Took, r.Stdout, r.Stderr)
+	}
+	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr, outputs: r.Outputs, summary: r.Summary, env: r.Env, took: r.Took}
 }
 
 // paths lists the method and path of each request a fake received.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -147,6 +146,7 @@ func newReports(cfgs []*config.Config, src ghcontext.Source, evs []event.Event, 
 		default:
 			rep.GitHub.State = deployments.State(ev.Status)
 			rep.GitHub.URL = deployments.URL(src.ServerURL, ev.Repository, ev.Environment)
+			rep.GitHub.Auto = cfg.GitHubDeployment == config.GitHubAuto
 		}
 		reps[i] = rep
 	}
@@ -176,7 +176,7 @@ const pool = 8
 // recordAll records every product's event under one deadline, at most
 // pool at a time; one failing does not stop the others. known holds,
 // per product, a GitHub deployment already found (0: find or create it).
-func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []int64) {
+func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
 	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf}
 	if d, err := time.ParseDuration(a.Getenv(retryWaitEnv)); err == nil && d > 0 {
 		opts.WaitMin, opts.WaitMax = d, 30*d
@@ -200,18 +200,25 @@ func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config,
 	wg.Wait()
 }
 
-func knownID(known []int64, i int) int64 {
+// knownDeployment is a GitHub deployment the main step posted to, as its
+// post step gets it.
+type knownDeployment struct {
+	ID  int64
+	Job bool // the job's own, not ours
+}
+
+func knownID(known []knownDeployment, i int) knownDeployment {
 	if i < len(known) {
 		return known[i]
 	}
-	return 0
+	return knownDeployment{}
 }
 
 // record sends the event to both sinks. They run concurrently and neither
 // failing stops the other, with one exception: a started or pending
 // deployment shows as in progress on GitHub only once Versioner's
 // preflight rules have let it through; a rejection marks it failed.
-func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, known int64, prefix string) {
+func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, known knownDeployment, prefix string) {
 	ua := "deploytrack/" + version
 
 	var gh *deployments.Client
@@ -249,11 +256,10 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, created, err := known, false, error(nil)
-			if id == 0 {
-				id, created, err = gh.Ensure(ctx, ev)
-			}
-			rep.GitHub.DeploymentID, rep.GitHub.Created = id, created
+			where := githubWhere(a, cfg, ev)
+			where.Known, where.KnownJob = known.ID, known.Job
+			t, err := gh.Target(ctx, ev, where)
+			rep.GitHub.Set(t)
 			if err != nil {
 				rep.GitHubErr = err
 				return
@@ -264,7 +270,8 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 				state, desc = gatedState(rep, state)
 			}
 			rep.GitHub.State = state
-			rep.GitHubErr = gh.SetStatus(ctx, id, deployments.StatusRequest(ev, state, desc))
+			rep.GitHubErr = gh.Post(ctx, ev, where, &t, deployments.StatusRequest(ev, state, desc))
+			rep.GitHub.Set(t)
 		}()
 	}
 	wg.Wait()
@@ -274,8 +281,22 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 		report.Printf(a, "%sVersioner: recorded %s event %s (%s)", prefix, ev.Kind, rep.Versioner.ID, ev.Status)
 	}
 	if gh != nil && rep.GitHubErr == nil {
-		report.Printf(a, "%sGitHub: deployment %d, status %s", prefix, rep.GitHub.DeploymentID, rep.GitHub.State)
+		whose := ""
+		if rep.GitHub.Job {
+			whose = "the job's own "
+		}
+		report.Printf(a, "%sGitHub: %sdeployment %d, status %s", prefix, whose, rep.GitHub.DeploymentID, rep.GitHub.State)
 	}
+}
+
+// githubWhere says how the step picks its GitHub deployment. With auto,
+// GitHub's deployment for the job carries GITHUB_SHA, and an earlier step
+// of the job may have handed it over in GITHUB_ENV.
+func githubWhere(a *githubactions.Action, cfg *config.Config, ev event.Event) deployments.Where {
+	if cfg.GitHubDeployment != config.GitHubAuto {
+		return deployments.Where{}
+	}
+	return deployments.Where{Auto: true, RunSHA: a.Getenv("GITHUB_SHA"), Handoff: deployments.ParseHandoff(a.Getenv(deployments.HandoffVar(ev)))}
 }
 
 // gatedState is the GitHub state of a started or pending deployment once
@@ -344,17 +365,12 @@ func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, e
 		report.Printf(a, "GitHub: GITHUB_REPOSITORY is not set, so a real run could not record the deployment (set github-deployment: false outside GitHub Actions)")
 		return
 	}
-	base := src.APIURL + "/repos/" + ev.Repository + "/deployments"
 	a.Group("dry run: GitHub requests (not sent)")
-	q := url.Values{"sha": {ev.SHA}, "environment": {ev.Environment}, "task": {"deploy"}, "per_page": {"100"}}
-	report.Printf(a, "GET %s?%s", base, q.Encode())
-	report.Printf(a, "POST %s (only when this run has no deployment of %s yet)", base, ev.Product)
-	if b, err := json.Marshal(deployments.CreateRequest(ev)); err == nil {
-		printJSON(a, b)
-	}
-	report.Printf(a, "POST %s/{id}/statuses", base)
-	if b, err := json.Marshal(deployments.StatusRequest(ev, rep.GitHub.State, "")); err == nil {
-		printJSON(a, b)
+	for _, r := range deployments.Plan(src.APIURL, ev, githubWhere(a, cfg, ev), rep.GitHub.State) {
+		report.Printf(a, "%s", r.Line)
+		if b, err := json.Marshal(r.Body); err == nil && r.Body != nil {
+			printJSON(a, b)
+		}
 	}
 	a.EndGroup()
 }

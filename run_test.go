@@ -15,38 +15,44 @@ import (
 
 // TestRunInProcess calls run directly, as main does, so that the race
 // detector (go test -race) sees both sinks' goroutines, logging retries
-// at the same time.
+// at the same time: with a deployment of ours, and with the job's own.
 func TestRunInProcess(t *testing.T) {
 	t.Parallel()
-	vs, gh := fake.NewVersioner(testKey), fake.NewGitHub(testToken, "acme", "shop")
-	vs.Inject(fake.Fault{PathSuffix: "/deployment-events/", Status: 503, Header: http.Header{"Retry-After": {"0"}}})
-	gh.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 502})
-	vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
-	defer vsrv.Close()
-	defer gsrv.Close()
+	for mode, want := range map[string]string{"true": "GitHub: deployment 2, status in_progress", "auto": "GitHub: the job's own deployment 1, status in_progress"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			vs, gh := fake.NewVersioner(testKey), fake.NewGitHub(testToken, "acme", "shop")
+			gh.AddJobDeployment(fake.JobDeployment{RunID: "1", JobID: "2", SHA: headSHA})
+			vs.Inject(fake.Fault{PathSuffix: "/deployment-events/", Status: 503, Header: http.Header{"Retry-After": {"0"}}})
+			gh.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 502})
+			vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
+			defer vsrv.Close()
+			defer gsrv.Close()
 
-	env := map[string]string{
-		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "1", "GITHUB_SHA": headSHA,
-		"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", retryWaitEnv: "1ms",
-	}
-	for k, v := range map[string]string{
-		"api-key": testKey, "api-url": vsrv.URL, "version": "1", "environment": "production",
-		"status": "started", "github-token": testToken, "github-deployment": "true", "dry-run": "false", "timeout": "30",
-	} {
-		env[config.EnvName(k)] = v
-	}
-	var out bytes.Buffer
-	code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now)
-	if code != 0 {
-		t.Fatalf("run() = %d\n%s", code, out.String())
-	}
-	for _, want := range []string{"::debug::Versioner: answered 503", "::debug::GitHub: answered 502", "GitHub: deployment 1, status in_progress"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("log lacks %q:\n%s", want, out.String())
-		}
-	}
-	if strings.Contains(strings.ReplaceAll(out.String(), "::add-mask::"+testKey, ""), testKey) {
-		t.Errorf("the key was printed:\n%s", out.String())
+			env := map[string]string{
+				"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "1", "GITHUB_SHA": headSHA, "GITHUB_SERVER_URL": "https://github.com",
+				"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", retryWaitEnv: "1ms",
+			}
+			for k, v := range map[string]string{
+				"api-key": testKey, "api-url": vsrv.URL, "version": "1", "environment": "production",
+				"status": "started", "github-token": testToken, "github-deployment": mode, "dry-run": "false", "timeout": "30",
+			} {
+				env[config.EnvName(k)] = v
+			}
+			var out bytes.Buffer
+			code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now)
+			if code != 0 {
+				t.Fatalf("run() = %d\n%s", code, out.String())
+			}
+			for _, want := range []string{"::debug::Versioner: answered 503", "::debug::GitHub: answered 502", want} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("log lacks %q:\n%s", want, out.String())
+				}
+			}
+			if strings.Contains(strings.ReplaceAll(out.String(), "::add-mask::"+testKey, ""), testKey) {
+				t.Errorf("the key was printed:\n%s", out.String())
+			}
+		})
 	}
 }
 

@@ -40,7 +40,9 @@ func main() {
 type scene struct {
 	title string
 	with  map[string]string
-	post  bool // end the job after the step: run its post step
+	job   string // the job the step runs in: the steps of a job share GITHUB_ENV
+	setup func() // what happens before the step, if anything
+	post  bool   // the job ends after the step: run its post steps
 }
 
 func demo(w io.Writer, bin, action string) error {
@@ -65,33 +67,55 @@ func demo(w io.Writer, bin, action string) error {
 
 	common := map[string]string{"api-key": apiKey, "api-url": vsrv.URL, "product": "shop-api",
 		"version": "1.4.0", "environment": "production"}
+	// The job deploy-staging has `environment: {name: staging, url: ...}`, so
+	// GitHub makes it a deployment of its own when it starts.
+	staging := map[string]string{"environment": "staging", "environment-url": "https://staging.shop.example.com"}
+	var jobDeployment int64
 	scenes := []scene{
-		{"1. Before the deploy: status started", merge(common, map[string]string{"status": "started"}), false},
-		{"2. After the deploy: status ${{ job.status }} = success", merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"}), false},
-		{"3. Another product, blocked by a Versioner preflight rule", merge(common, map[string]string{"product": "payments", "status": "started"}), false},
-		{"4. One step for the whole deployment: auto-finish", merge(common, map[string]string{"product": "checkout", "status": "started", "auto-finish": "true"}), true},
-		{"5. Three products in one step", merge(common, map[string]string{"product": "", "status": "success",
-			"products": "- product: shop-api\n  version: 1.4.1\n- product: worker\n  version: 2.0.1\n  environment: production-eu\n- search@0.9.0\n"}), false},
+		{title: "1. Before the deploy: status started", with: merge(common, map[string]string{"status": "started"}), job: "deploy"},
+		{title: "2. After the deploy: status ${{ job.status }} = success", with: merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"}), job: "deploy"},
+		{title: "3. Another product, blocked by a Versioner preflight rule", with: merge(common, map[string]string{"product": "payments", "status": "started"}), job: "payments"},
+		{title: "4. A job with `environment: staging`: the step posts to the deployment GitHub made for the job", job: "deploy-staging",
+			with: merge(common, staging, map[string]string{"status": "started", "description": "Rolling out 1.4.0 to staging"}),
+			setup: func() {
+				jobDeployment = gh.AddJobDeployment(fake.JobDeployment{RunID: "987654321", JobID: "31415926", Environment: "staging", SHA: sha, Ref: "main",
+					EnvironmentURL: "https://staging.shop.example.com"})
+			}},
+		{title: "5. Later in the same job: success, straight to the job's deployment (handed over in GITHUB_ENV)", job: "deploy-staging",
+			with: merge(common, staging, map[string]string{"status": "success"})},
+		{title: "6. One step for the whole deployment: auto-finish", job: "checkout", post: true,
+			with: merge(common, map[string]string{"product": "checkout", "status": "started", "auto-finish": "true"})},
+		{title: "7. Three products in one step", job: "monorepo",
+			with: merge(common, map[string]string{"product": "", "status": "success",
+				"products": "- product: shop-api\n  version: 1.4.1\n- product: worker\n  version: 2.0.1\n  environment: production-eu\n- search@0.9.0\n"})},
 	}
 	fmt.Fprintf(w, "deploytrack demo: %s against fake Versioner at %s and fake GitHub at %s/api/v3\n", bin, vsrv.URL, gsrv.URL)
+	jobs := map[string]*runner.Job{}
 	for i, sc := range scenes {
-		ctx := runner.Context(gsrv.URL+"/api/v3", sha)
-		ctx["GITHUB_ACTION"] = fmt.Sprintf("__deploytrack_%d", i+1)
-		stepDir := fmt.Sprintf("%s/%d", dir, i+1)
-		if err := os.Mkdir(stepDir, 0o755); err != nil {
-			return err
+		j := jobs[sc.job]
+		if j == nil {
+			jobDir := fmt.Sprintf("%s/%s", dir, sc.job)
+			if err := os.Mkdir(jobDir, 0o755); err != nil {
+				return err
+			}
+			j = &runner.Job{Binary: bin, Metadata: meta, Env: runner.Context(gsrv.URL+"/api/v3", sha), Token: token, Dir: jobDir}
+			j.Env["GITHUB_JOB"] = sc.job
+			jobs[sc.job] = j
+		}
+		j.Env["GITHUB_ACTION"] = fmt.Sprintf("__deploytrack_%d", i+1)
+		if sc.setup != nil {
+			sc.setup()
 		}
 		vs.Reset()
 		gh.Reset()
-		job := &runner.Job{Binary: bin, Metadata: meta, Env: ctx, Token: token, Dir: stepDir}
 		run, cancel := context.WithTimeout(context.Background(), time.Minute)
-		r, err := job.Run(run, sc.with)
+		r, err := j.Run(run, sc.with)
 		cancel()
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "\n%s\n%s\n", sc.title, strings.Repeat("=", len(sc.title)))
-		fmt.Fprintf(w, "with: %s\n", with(sc.with))
+		fmt.Fprintf(w, "job: %s\nwith: %s\n", sc.job, with(sc.with))
 		show(w, "step", r, vs, gh)
 		if !sc.post {
 			continue
@@ -100,7 +124,7 @@ func demo(w io.Writer, bin, action string) error {
 		vs.Reset()
 		gh.Reset()
 		run, cancel = context.WithTimeout(context.Background(), time.Minute)
-		posts, err := job.Post(run)
+		posts, err := j.Post(run)
 		cancel()
 		if err != nil {
 			return err
@@ -109,13 +133,22 @@ func demo(w io.Writer, bin, action string) error {
 			show(w, "post step", p, vs, gh)
 		}
 	}
+	// When deploy-staging ends, GitHub posts the job's outcome itself.
+	if err := gh.EndJob(jobDeployment, "success"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe job deploy-staging ends: GitHub posts success to its deployment #%d.\n", jobDeployment)
 	fmt.Fprintf(w, "\nGitHub deployments at the end of the run (a success marks the environment's earlier deployments\ninactive, GitHub's auto_inactive: give products that share an environment names of their own):\n")
 	for _, d := range gh.Deployments() {
 		var states []string
 		for _, s := range d.Statuses {
 			states = append(states, s.State)
 		}
-		fmt.Fprintf(w, "  #%d %s to %s at %.7s: %s\n", d.ID, d.Payload["product"], d.Environment, d.SHA, strings.Join(states, " → "))
+		whose := fmt.Sprint(d.Payload["product"])
+		if d.ByRunner {
+			whose = "GitHub's deployment for the job"
+		}
+		fmt.Fprintf(w, "  #%d %s to %s at %.7s: %s\n", d.ID, whose, d.Environment, d.SHA, strings.Join(states, " → "))
 	}
 	return nil
 }
@@ -126,6 +159,9 @@ func show(w io.Writer, what string, r runner.Result, vs *fake.Versioner, gh *fak
 	section(w, "Versioner received", requests(vs.Requests()))
 	section(w, "GitHub received", requests(gh.Requests()))
 	section(w, "outputs", outputs(r.Outputs))
+	if len(r.Env) > 0 {
+		section(w, "GITHUB_ENV (for the job's later steps)", outputs(r.Env))
+	}
 	if len(r.State) > 0 {
 		section(w, "state handed to the post step (GITHUB_STATE)", outputs(r.State))
 	}
@@ -198,13 +234,12 @@ func with(m map[string]string) string {
 	return "{ " + strings.Join(parts, ", ") + " }"
 }
 
-func merge(a, b map[string]string) map[string]string {
-	m := map[string]string{}
-	for k, v := range a {
-		m[k] = v
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
 	}
-	for k, v := range b {
-		m[k] = v
-	}
-	return m
+	return out
 }

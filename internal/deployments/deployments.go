@@ -3,16 +3,26 @@
 // runs where. One deployment stands for one product at one commit in one
 // environment within one workflow run; every step of the run that records
 // that product posts its statuses to it.
+//
+// A job with an `environment:` key already has a deployment: GitHub makes
+// one for the job and posts its statuses itself. With github-deployment:
+// auto the step posts its statuses to that one instead of making a second
+// (see Target), so the Environments page shows the deployment once.
 package deployments
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -29,6 +39,19 @@ const MaxDescription = 140
 // maxPages bounds the search for this run's deployment: a page is 100
 // deployments of one commit in one environment, so more is rare.
 const maxPages = 3
+
+// maxCandidates bounds how many deployments GitHub made for jobs have
+// their statuses read, newest first, in search of this job's. GitHub
+// makes the job's deployment when the job starts, so it is the newest of
+// its commit and environment unless another job or run deploys the same
+// commit to the same environment at the same time.
+const maxCandidates = 3
+
+// runnerLogin is who GitHub's own deployment for a job is created by (the
+// GitHub Actions app). A workflow's GITHUB_TOKEN acts as the same user, so
+// deploytrack's own deployments, and other actions', are created by it too:
+// the payload tells them apart (see jobCandidate).
+const runnerLogin = "github-actions[bot]"
 
 // Client talks to one repository's Deployments API.
 type Client struct {
@@ -67,8 +90,61 @@ func APIClient(hc *http.Client, apiURL, token, userAgent string) (*github.Client
 type Result struct {
 	DeploymentID int64
 	Created      bool   // false: an earlier step of the run made it
+	Job          bool   // the deployment GitHub made for the job's environment: key
+	Auto         bool   // github-deployment: auto, which looks for the job's deployment
 	State        string // the status posted
 	URL          string // the environment's page
+}
+
+// Set records where the status goes.
+func (r *Result) Set(t Target) {
+	r.DeploymentID, r.Created, r.Job = t.ID, t.Created, t.Job
+}
+
+// Where says how a step picks the deployment its status goes to.
+type Where struct {
+	// Auto is github-deployment: auto: post to the job's own deployment
+	// when GitHub made one for the job's environment: key.
+	Auto bool
+	// RunSHA is GITHUB_SHA, the commit GitHub's deployment for the job
+	// carries. It differs from the event's commit on a pull request (the
+	// test merge, not the head) or a workflow_run, and when scm-sha is set.
+	RunSHA string
+	// Handoff is the job's deployment as an earlier step of the job found
+	// it (the value of HandoffVar), or 0.
+	Handoff int64
+	// Known is the deployment the step's main phase posted to, as the post
+	// step of auto-finish gets it (0: none); KnownJob says it is the job's.
+	// Like a handed-over one, it is looked up again if GitHub answers 404.
+	Known    int64
+	KnownJob bool
+}
+
+// Target is the deployment a step posts its status to.
+type Target struct {
+	ID      int64
+	Created bool // this step created it
+	Job     bool // GitHub made it for the job's environment: key
+	handed  bool // taken from Where.Handoff without asking GitHub
+}
+
+// HandoffVar names the variable through which the step that finds the
+// job's deployment hands it to the job's later steps (through GITHUB_ENV,
+// which reaches the later steps of the same job only), so that they post
+// to it straight away. The name is keyed by product, environment and
+// commit, so a step that records another of them does not pick it up.
+func HandoffVar(ev event.Event) string {
+	h := sha256.Sum256([]byte(ev.Product + "\x00" + ev.Environment + "\x00" + ev.SHA))
+	return "DEPLOYTRACK_GITHUB_DEPLOYMENT_" + strings.ToUpper(hex.EncodeToString(h[:6]))
+}
+
+// ParseHandoff reads the value of HandoffVar: a deployment id, else 0.
+func ParseHandoff(s string) int64 {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
 }
 
 // State maps a canonical status to a deployment status state. An aborted
@@ -149,12 +225,83 @@ func Truncate(s string) string {
 // have made the deployment all the same: the list is read again before
 // another create, so a retry never makes a second one.
 func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
+	id, _, err = c.scan(ctx, ev, ev.SHA)
+	if err != nil || id != 0 {
+		return id, false, err
+	}
+	return c.create(ctx, ev)
+}
+
+// Target picks the deployment the step posts to. With w.Auto, in order:
+//
+//  1. the deployment an earlier step of this job handed over (w.Handoff),
+//     without a request: Post looks again if GitHub no longer knows it;
+//  2. this run's own deployment of the product (its payload names the
+//     product and run), so that a run that started with one keeps it;
+//  3. the job's own deployment: among the deployments of the commit
+//     (the event's, or GITHUB_SHA when that differs) and environment
+//     made by github-actions[bot] with an empty payload, newest first and
+//     at most maxCandidates, the first whose statuses (the newest page)
+//     link into this run (GitHub's link to the job is the run URL followed
+//     by /job/<id>);
+//  4. else a deployment of ours, created as Ensure does.
+//
+// Without w.Auto it is Ensure: the step's own deployment, always.
+func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, error) {
+	if w.Known > 0 {
+		return Target{ID: w.Known, Job: w.KnownJob, handed: true}, nil
+	}
+	if !w.Auto {
+		id, created, err := c.Ensure(ctx, ev)
+		return Target{ID: id, Created: created}, err
+	}
+	if w.Handoff > 0 {
+		return Target{ID: w.Handoff, Job: true, handed: true}, nil
+	}
+	id, candidates, err := c.scan(ctx, ev, ev.SHA)
+	if err != nil || id != 0 {
+		return Target{ID: id}, err
+	}
+	if w.RunSHA != "" && !strings.EqualFold(w.RunSHA, ev.SHA) {
+		_, more, err := c.scan(ctx, ev, w.RunSHA)
+		if err != nil {
+			return Target{}, err
+		}
+		candidates = append(candidates, more...)
+	}
+	if id, err = c.jobDeployment(ctx, ev, candidates); err != nil || id != 0 {
+		return Target{ID: id, Job: id != 0}, err
+	}
+	id, created, err := c.create(ctx, ev)
+	return Target{ID: id, Created: created}, err
+}
+
+// Post posts r to t. When t was handed over by an earlier step and GitHub
+// answers 404 (the deployment is gone), the step looks it up again as if
+// nothing had been handed over, and posts there; t says where it went.
+func (c *Client) Post(ctx context.Context, ev event.Event, w Where, t *Target, r *github.DeploymentStatusRequest) error {
+	_, _, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+	var er *github.ErrorResponse
+	if t.handed && errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
+		w.Handoff, w.Known = 0, 0
+		nt, ferr := c.Target(ctx, ev, w)
+		if ferr != nil {
+			return ferr
+		}
+		*t = nt
+		_, _, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+	}
+	if err != nil {
+		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", t.ID), err)
+	}
+	return nil
+}
+
+// create makes this run's deployment of ev. After a lost answer it lists
+// again, and creates again only when GitHub did not make it.
+func (c *Client) create(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
 	const tries = 3
 	for try := 1; ; try++ {
-		id, err := c.find(ctx, ev)
-		if err != nil || id != 0 {
-			return id, false, err
-		}
 		d, _, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
 		if err == nil {
 			return d.GetID(), true, nil
@@ -162,26 +309,75 @@ func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created 
 		if try == tries || !lost(ctx, err) {
 			return 0, false, c.explain(ctx, "create a deployment", err)
 		}
+		if id, _, err = c.scan(ctx, ev, ev.SHA); err != nil || id != 0 {
+			return id, false, err
+		}
 	}
 }
 
-// find returns the id of this run's deployment of ev, or 0.
-func (c *Client) find(ctx context.Context, ev event.Event) (int64, error) {
-	opts := &github.DeploymentsListOptions{SHA: ev.SHA, Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
+// scan lists the deployments of sha in ev's environment, newest first,
+// until it finds this run's deployment of ev. It returns that one's id (or
+// 0) and the candidates for the job's own deployment it saw on the way.
+func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, []*github.Deployment, error) {
+	var candidates []*github.Deployment
+	opts := &github.DeploymentsListOptions{SHA: sha, Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
 	for page := 0; page < maxPages; page++ {
 		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 		if err != nil {
-			return 0, c.explain(ctx, "list deployments", err)
+			return 0, nil, c.explain(ctx, "list deployments", err)
 		}
 		for _, d := range list {
 			if ours(d, ev) {
-				return d.GetID(), nil
+				return d.GetID(), candidates, nil
+			}
+			if jobCandidate(d) {
+				candidates = append(candidates, d)
 			}
 		}
 		if resp.NextPage == 0 {
 			break
 		}
 		opts.Page = resp.NextPage
+	}
+	return 0, candidates, nil
+}
+
+// jobCandidate reports whether d may be the deployment GitHub made for a
+// job's environment: key: made by the GitHub Actions bot, with an empty
+// payload. Ours carry a payload, and so do most other actions'.
+func jobCandidate(d *github.Deployment) bool {
+	if d.GetCreator().GetLogin() != runnerLogin {
+		return false
+	}
+	p, ok := decodePayload(d.Payload)
+	return ok && len(p) == 0
+}
+
+// jobDeployment returns the newest of the candidates (at most
+// maxCandidates are read) whose statuses link into this run, or 0. Only
+// a link below the run URL counts (GitHub's link to the job,
+// .../actions/runs/<id>/job/<job id>): a step's own statuses, ours
+// included, link to the run URL itself.
+func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates []*github.Deployment) (int64, error) {
+	if ev.RunURL == "" {
+		return 0, nil // outside a run nothing can link to it
+	}
+	// Ids grow with time: newest first across both lists.
+	slices.SortStableFunc(candidates, func(a, b *github.Deployment) int { return cmp.Compare(b.GetID(), a.GetID()) })
+	prefix := strings.TrimRight(ev.RunURL, "/") + "/"
+	for i, d := range candidates {
+		if i == maxCandidates {
+			break
+		}
+		statuses, _, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), &github.ListOptions{PerPage: 100})
+		if err != nil {
+			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), err)
+		}
+		for _, s := range statuses {
+			if strings.HasPrefix(s.GetLogURL(), prefix) || strings.HasPrefix(s.GetTargetURL(), prefix) {
+				return d.GetID(), nil
+			}
+		}
 	}
 	return 0, nil
 }
@@ -196,30 +392,72 @@ func lost(ctx context.Context, err error) bool {
 
 // ours reports whether d is this run's deployment of ev's product.
 func ours(d *github.Deployment, ev event.Event) bool {
+	p, ok := decodePayload(d.Payload)
+	return ok && p != nil && fmt.Sprint(p["product"]) == ev.Product && fmt.Sprint(p["run_id"]) == ev.RunID
+}
+
+// decodePayload reads a deployment's payload: a JSON object, or a JSON
+// string holding one (as some clients store it). Nothing, null and ""
+// are an empty payload; anything else is not ok.
+func decodePayload(raw json.RawMessage) (map[string]any, bool) {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" || string(t) == `""` {
+		return map[string]any{}, true
+	}
 	var p map[string]any
-	dec := json.NewDecoder(bytes.NewReader(d.Payload))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if dec.Decode(&p) != nil {
-		// Some clients store the payload as a JSON string holding the object.
 		var s string
-		if json.Unmarshal(d.Payload, &s) != nil {
-			return false
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, false
 		}
 		dec = json.NewDecoder(strings.NewReader(s))
 		dec.UseNumber()
 		if dec.Decode(&p) != nil {
-			return false
+			return nil, false
 		}
 	}
-	return fmt.Sprint(p["product"]) == ev.Product && fmt.Sprint(p["run_id"]) == ev.RunID
+	return p, p != nil
 }
 
 // SetStatus posts a status to deployment id.
 func (c *Client) SetStatus(ctx context.Context, id int64, r *github.DeploymentStatusRequest) error {
-	if _, _, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, r); err != nil {
-		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", id), err)
+	return c.Post(ctx, event.Event{}, Where{}, &Target{ID: id}, r)
+}
+
+// PlannedRequest is one request a dry run shows.
+type PlannedRequest struct {
+	Line string // method, URL, and when it is sent
+	Body any    // the JSON body, if any
+}
+
+// Plan lists the requests a step would send to GitHub, for a dry run,
+// which cannot know what GitHub holds: each says when it is sent. apiURL
+// is GITHUB_API_URL; state is the status to post.
+func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest {
+	base := strings.TrimRight(apiURL, "/") + "/repos/" + ev.Repository + "/deployments"
+	list := func(sha string) string {
+		q := url.Values{"sha": {sha}, "environment": {ev.Environment}, "task": {"deploy"}, "per_page": {"100"}}
+		return "GET " + base + "?" + q.Encode()
 	}
-	return nil
+	status := PlannedRequest{"POST " + base + "/{id}/statuses", StatusRequest(ev, state, "")}
+	create := PlannedRequest{"POST " + base + " (only when this run has no deployment of " + ev.Product + " yet)", CreateRequest(ev)}
+	if !w.Auto {
+		return []PlannedRequest{{Line: list(ev.SHA)}, create, status}
+	}
+	if w.Handoff > 0 {
+		return []PlannedRequest{{fmt.Sprintf("POST %s/%d/statuses (the job's own deployment, which an earlier step of this job found and handed over in %s; "+
+			"only if GitHub answers 404 does the step look for it again)", base, w.Handoff, HandoffVar(ev)), status.Body}}
+	}
+	plan := []PlannedRequest{{Line: list(ev.SHA) + " (this run's deployment of " + ev.Product + ", else candidates for the job's own: made by " + runnerLogin + " with an empty payload)"}}
+	if w.RunSHA != "" && !strings.EqualFold(w.RunSHA, ev.SHA) {
+		plan = append(plan, PlannedRequest{Line: list(w.RunSHA) + " (when this run has no deployment of " + ev.Product + ": GitHub's deployment for the job carries GITHUB_SHA)"})
+	}
+	plan = append(plan,
+		PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?per_page=100 (for each candidate, newest first, at most %d: the job's own deployment is the first whose statuses link below %s/)", base, maxCandidates, ev.RunURL)},
+		PlannedRequest{"POST " + base + " (only when there is neither this run's deployment of " + ev.Product + " nor the job's own)", create.Body},
+		status)
+	return plan
 }
 
 // URL is the environment's page, where the deployment shows.

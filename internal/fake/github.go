@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"maps"
 	"net/http"
 	"net/url"
@@ -36,6 +37,10 @@ const (
 // A success status with auto_inactive (default true) adds an inactive status to every earlier,
 // non-transient deployment of the same environment whose latest status is success, as GitHub's
 // description of auto_inactive says ("only added to deployments that had a success state").
+//
+// Besides the deployments a client creates, a test can seed those made by others: by a person
+// (AddDeployment with a Creator) and the one GitHub itself makes for a job with an `environment:`
+// key (AddJobDeployment, and EndJob for the status GitHub posts when the job ends).
 type GitHub struct {
 	recorder
 
@@ -124,9 +129,17 @@ type Deployment struct {
 	SHA, Ref, Task, Environment, Description string
 	Payload                                  map[string]any
 	Statuses                                 []Status // oldest first
+	// Creator is the login of the user who made the deployment: "" is github-actions[bot], the
+	// user a workflow's GITHUB_TOKEN acts as (and so deploytrack's own deployments); any other
+	// login is a person, as when someone deploys from their laptop with their own token.
+	Creator string
+	// ByRunner marks the deployment GitHub itself makes for a job with an `environment:` key (see
+	// AddJobDeployment): it is performed via the GitHub Actions app and has a null description.
+	ByRunner bool
 }
 
-// Status is one deployment status.
+// Status is one deployment status. Statuses are posted by the deployment's creator when seeded,
+// and by github-actions[bot] (the token the fake accepts) when posted through the API.
 type Status struct {
 	State, Description, LogURL, EnvironmentURL string
 }
@@ -137,6 +150,8 @@ type deployment struct {
 	transient, production bool
 	created, updated      time.Time
 	statuses              []status
+	// job is the runner's view of a job deployment: its link to the job and the job's URL.
+	job *JobDeployment
 }
 
 type status struct {
@@ -144,6 +159,8 @@ type status struct {
 	id          int64
 	environment string
 	created     time.Time
+	creator     string // login; "" is github-actions[bot]
+	byRunner    bool   // posted by the runner, via the GitHub Actions app
 }
 
 // NewGitHub returns a fake of the repository owner/repo that accepts token as a Bearer or
@@ -164,6 +181,10 @@ func (g *GitHub) now() time.Time {
 func (g *GitHub) AddDeployment(d Deployment) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.add(d).ID
+}
+
+func (g *GitHub) add(d Deployment) *deployment {
 	if d.ID == 0 {
 		d.ID = g.lastID + 1
 	}
@@ -179,12 +200,13 @@ func (g *GitHub) AddDeployment(d Deployment) int64 {
 	dep.Payload = cloneJSON(d.Payload).(map[string]any)
 	for _, s := range d.Statuses {
 		g.lastStatus++
-		dep.statuses = append(dep.statuses, status{Status: s, id: g.lastStatus, environment: d.Environment, created: now})
+		dep.statuses = append(dep.statuses, status{Status: s, id: g.lastStatus, environment: d.Environment, created: now,
+			creator: d.Creator, byRunner: d.ByRunner})
 	}
 	dep.Statuses = nil
 	g.deployments = append(g.deployments, dep)
 	slices.SortFunc(g.deployments, func(a, b *deployment) int { return cmp.Compare(a.ID, b.ID) })
-	return d.ID
+	return dep
 }
 
 // Deployments returns a copy of the stored deployments, oldest first.
@@ -459,17 +481,24 @@ func (g *GitHub) createStatus(base string, d *deployment, raw []byte) reply {
 	if env := str("environment"); env != "" {
 		d.Environment = env
 	}
+	auto, ok := body["auto_inactive"].(bool)
+	s := g.appendStatus(d, status{Status: Status{State: state, Description: str("description"),
+		LogURL: cmp.Or(str("log_url"), str("target_url")), EnvironmentURL: str("environment_url")}}, !ok || auto)
+	rp := jsonReply(http.StatusCreated, g.statusJSON(base, d, s))
+	rp.header = http.Header{"Location": {fmt.Sprintf("%s/statuses/%d", g.deploymentURL(base, d), s.id)}}
+	return rp
+}
+
+// appendStatus stores s as d's newest status and returns it. With autoInactive (GitHub's default),
+// a success retires the earlier successful, non-transient deployments of the same environment by
+// adding an inactive status to each.
+func (g *GitHub) appendStatus(d *deployment, s status, autoInactive bool) status {
 	now := g.now()
 	g.lastStatus++
-	s := status{
-		Status: Status{State: state, Description: str("description"), LogURL: cmp.Or(str("log_url"), str("target_url")), EnvironmentURL: str("environment_url")},
-		id:     g.lastStatus, environment: d.Environment, created: now,
-	}
+	s.id, s.environment, s.created = g.lastStatus, d.Environment, now
 	d.statuses = append(d.statuses, s)
 	d.updated = now
-	// auto_inactive: a success retires the earlier successful, non-transient deployments of the
-	// same environment by adding an inactive status to each.
-	if auto, ok := body["auto_inactive"].(bool); state == "success" && (!ok || auto) {
+	if s.State == "success" && autoInactive {
 		for _, o := range g.deployments {
 			if o.ID < d.ID && o.Environment == d.Environment && !o.transient && len(o.statuses) > 0 && o.statuses[len(o.statuses)-1].State == "success" {
 				g.lastStatus++
@@ -478,9 +507,61 @@ func (g *GitHub) createStatus(base string, d *deployment, raw []byte) reply {
 			}
 		}
 	}
-	rp := jsonReply(http.StatusCreated, g.statusJSON(base, d, s))
-	rp.header = http.Header{"Location": {fmt.Sprintf("%s/statuses/%d", g.deploymentURL(base, d), s.id)}}
-	return rp
+	return s
+}
+
+// JobDeployment describes the deployment GitHub makes for a job with an `environment:` key. It
+// is created as the GitHub Actions app (creator github-actions[bot], performed_via_github_app
+// github-actions) before the job's first step runs, with task deploy, an empty payload, a null
+// description, ref = the branch (GITHUB_REF_NAME) and sha = GITHUB_SHA. GitHub posts its statuses
+// itself: queued, then in_progress while the job runs, then success or failure when the job ends,
+// each with log_url and target_url pointing at the job ($GITHUB_SERVER_URL/OWNER/REPO/actions/
+// runs/RUN_ID/job/JOB_ID) and environment_url = the job's environment url, or "".
+type JobDeployment struct {
+	ServerURL      string // GITHUB_SERVER_URL; default https://github.com
+	RunID, JobID   string // GITHUB_RUN_ID, and the job's id (its check run)
+	Environment    string // the job's environment name; default production
+	SHA            string // GITHUB_SHA
+	Ref            string // GITHUB_REF_NAME; default main
+	EnvironmentURL string // the job's environment url, if it has one
+}
+
+// JobURL is where the runner's statuses link: the job's page in its run.
+func (j JobDeployment) JobURL(owner, repo string) string {
+	return fmt.Sprintf("%s/%s/%s/actions/runs/%s/job/%s", strings.TrimRight(cmp.Or(j.ServerURL, "https://github.com"), "/"), owner, repo, j.RunID, j.JobID)
+}
+
+// AddJobDeployment stores the deployment the runner makes for job j, with the statuses GitHub
+// has posted to it by the time the job's first step runs (queued, then in_progress), and
+// returns its ID.
+func (g *GitHub) AddJobDeployment(j JobDeployment) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	link := j.JobURL(g.owner, g.repo)
+	d := g.add(Deployment{SHA: j.SHA, Ref: cmp.Or(j.Ref, "main"), Environment: j.Environment, ByRunner: true, Statuses: []Status{
+		{State: "queued", LogURL: link, EnvironmentURL: j.EnvironmentURL},
+		{State: "in_progress", LogURL: link, EnvironmentURL: j.EnvironmentURL},
+	}})
+	d.job = &j
+	return d.ID
+}
+
+// EndJob posts what GitHub posts to job deployment id when its job ends: state (success or
+// failure, the job's conclusion) linking to the job, with the job's environment url, and GitHub's
+// default auto_inactive.
+func (g *GitHub) EndJob(id int64, state string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	i := slices.IndexFunc(g.deployments, func(d *deployment) bool { return d.ID == id && d.job != nil })
+	if i < 0 {
+		return fmt.Errorf("fake GitHub: no job deployment %d", id)
+	}
+	if state != "success" && state != "failure" {
+		return fmt.Errorf("fake GitHub: a job ends in success or failure, not %q", state)
+	}
+	d := g.deployments[i]
+	g.appendStatus(d, status{Status: Status{State: state, LogURL: d.job.JobURL(g.owner, g.repo), EnvironmentURL: d.job.EnvironmentURL}, byRunner: true}, true)
+	return nil
 }
 
 // paginate picks the page of n items that the per_page and page parameters ask for, like GitHub
@@ -536,6 +617,10 @@ func nodeID(kind string, id int64) string {
 }
 
 func (g *GitHub) deploymentJSON(base string, d *deployment) map[string]any {
+	var desc, app any = d.Description, nil
+	if d.ByRunner {
+		desc, app = nil, actionsApp()
+	}
 	return map[string]any{
 		"url":                      g.deploymentURL(base, d),
 		"id":                       d.ID,
@@ -546,26 +631,30 @@ func (g *GitHub) deploymentJSON(base string, d *deployment) map[string]any {
 		"payload":                  d.Payload,
 		"original_environment":     d.original,
 		"environment":              d.Environment,
-		"description":              d.Description,
-		"creator":                  creator(base),
+		"description":              desc,
+		"creator":                  user(base, d.Creator),
 		"created_at":               d.created.Format(time.RFC3339),
 		"updated_at":               d.updated.Format(time.RFC3339),
 		"statuses_url":             g.deploymentURL(base, d) + "/statuses",
 		"repository_url":           g.repoURL(base),
 		"transient_environment":    d.transient,
 		"production_environment":   d.production,
-		"performed_via_github_app": nil,
+		"performed_via_github_app": app,
 	}
 }
 
 func (g *GitHub) statusJSON(base string, d *deployment, s status) map[string]any {
 	at := s.created.Format(time.RFC3339)
+	var app any
+	if s.byRunner {
+		app = actionsApp()
+	}
 	return map[string]any{
 		"url":                      fmt.Sprintf("%s/statuses/%d", g.deploymentURL(base, d), s.id),
 		"id":                       s.id,
 		"node_id":                  nodeID("DeploymentStatus", s.id),
 		"state":                    s.State,
-		"creator":                  creator(base),
+		"creator":                  user(base, s.creator),
 		"description":              s.Description,
 		"environment":              s.environment,
 		"target_url":               s.LogURL,
@@ -575,21 +664,38 @@ func (g *GitHub) statusJSON(base string, d *deployment, s status) map[string]any
 		"updated_at":               at,
 		"deployment_url":           g.deploymentURL(base, d),
 		"repository_url":           g.repoURL(base),
-		"performed_via_github_app": nil,
+		"performed_via_github_app": app,
 	}
 }
 
-// creator is the user a workflow's GITHUB_TOKEN acts as.
-func creator(base string) map[string]any {
-	u := base + "/users/github-actions%5Bbot%5D"
+// botLogin is the user a workflow's GITHUB_TOKEN acts as, and the creator of the deployments the
+// runner makes for jobs with an environment.
+const botLogin = "github-actions[bot]"
+
+// user is a creator: login "" is github-actions[bot]; any other login is a person.
+func user(base, login string) map[string]any {
+	if login == "" || login == botLogin {
+		return account(base+"/users/github-actions%5Bbot%5D", botLogin, 41898282, "MDM6Qm90NDE4OTgyODI=",
+			"https://avatars.githubusercontent.com/in/15368?v=4", "https://github.com/apps/github-actions", "Bot")
+	}
+	id := int64(583231) // octocat's
+	if login != "octocat" {
+		id = int64(crc32.ChecksumIEEE([]byte(login)) % 100000000)
+	}
+	return account(base+"/users/"+url.PathEscape(login), login, id, nodeID("User", id),
+		fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", id), "https://github.com/"+url.PathEscape(login), "User")
+}
+
+// account is GitHub's "simple user" shape of an account at API URL u.
+func account(u, login string, id int64, node, avatar, html, kind string) map[string]any {
 	return map[string]any{
-		"login":               "github-actions[bot]",
-		"id":                  41898282,
-		"node_id":             "MDM6Qm90NDE4OTgyODI=",
-		"avatar_url":          "https://avatars.githubusercontent.com/in/15368?v=4",
+		"login":               login,
+		"id":                  id,
+		"node_id":             node,
+		"avatar_url":          avatar,
 		"gravatar_id":         "",
 		"url":                 u,
-		"html_url":            "https://github.com/apps/github-actions",
+		"html_url":            html,
 		"followers_url":       u + "/followers",
 		"following_url":       u + "/following{/other_user}",
 		"gists_url":           u + "/gists{/gist_id}",
@@ -599,8 +705,32 @@ func creator(base string) map[string]any {
 		"repos_url":           u + "/repos",
 		"events_url":          u + "/events{/privacy}",
 		"received_events_url": u + "/received_events",
-		"type":                "Bot",
+		"type":                kind,
 		"site_admin":          false,
+	}
+}
+
+// actionsApp is the GitHub Actions app, which the runner's deployments and statuses are
+// performed via. Its id and slug are GitHub's; the dates, permissions and events only fill in the
+// fields the schema requires.
+func actionsApp() map[string]any {
+	return map[string]any{
+		"id":      15368,
+		"slug":    "github-actions",
+		"node_id": "MDM6QXBwMTUzNjg=",
+		"owner": account("https://api.github.com/users/github", "github", 9919, "MDEyOk9yZ2FuaXphdGlvbjk5MTk=",
+			"https://avatars.githubusercontent.com/u/9919?v=4", "https://github.com/github", "Organization"),
+		"name":         "GitHub Actions",
+		"description":  "Automate your workflow from idea to production",
+		"external_url": "https://help.github.com/en/actions",
+		"html_url":     "https://github.com/apps/github-actions",
+		"created_at":   "2018-07-30T09:30:17Z",
+		"updated_at":   "2024-04-10T20:33:16Z",
+		"permissions": map[string]any{
+			"actions": "write", "checks": "write", "contents": "write", "deployments": "write",
+			"metadata": "read", "statuses": "write",
+		},
+		"events": []any{"check_run", "check_suite", "deployment", "deployment_status", "push", "workflow_run"},
 	}
 }
 

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -19,6 +20,11 @@ func TestGitHubAnswersMatchOpenAPI(t *testing.T) {
 	g := newGitHub()
 	srv := start(t, g)
 	g.AddDeployment(Deployment{Ref: "v1", Environment: "staging", Description: "seeded", Payload: map[string]any{"n": 1}, Statuses: []Status{{State: "success"}}})
+	job := g.AddJobDeployment(JobDeployment{RunID: "42", JobID: "7", SHA: sha, EnvironmentURL: "https://shop.example"})
+	human := g.AddDeployment(Deployment{Ref: "main", Creator: "octocat", Statuses: []Status{{State: "success", LogURL: "https://ci.example/1"}}})
+	if err := g.EndJob(job, "success"); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name        string
 		method      string
@@ -39,6 +45,11 @@ func TestGitHubAnswersMatchOpenAPI(t *testing.T) {
 		{"get deployment", "GET", repoPath + "/1", "", "repos/get-deployment", 200},
 		{"get missing deployment", "GET", repoPath + "/404", "", "repos/get-deployment", 404},
 		{"list statuses", "GET", repoPath + "/1/statuses", "", "repos/list-deployment-statuses", 200},
+		{"get job deployment", "GET", fmt.Sprintf("%s/%d", repoPath, job), "", "repos/get-deployment", 200},
+		{"list job deployment statuses", "GET", fmt.Sprintf("%s/%d/statuses", repoPath, job), "", "repos/list-deployment-statuses", 200},
+		{"status on a job deployment", "POST", fmt.Sprintf("%s/%d/statuses", repoPath, job), `{"state":"success","environment_url":"https://shop.example"}`, "repos/create-deployment-status", 201},
+		{"get a person's deployment", "GET", fmt.Sprintf("%s/%d", repoPath, human), "", "repos/get-deployment", 200},
+		{"list a person's statuses", "GET", fmt.Sprintf("%s/%d/statuses", repoPath, human), "", "repos/list-deployment-statuses", 200},
 	}
 	for _, tt := range tests { // in order: later requests read what earlier ones made
 		got := ghsend(t, srv, tt.method, tt.path, tt.body)
@@ -50,30 +61,37 @@ func TestGitHubAnswersMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s: %v\n%s", tt.name, err, got.body)
 		}
 	}
-	if list := decodeJSON(t, ghsend(t, srv, http.MethodGet, repoPath, "").body).([]any); len(list) != 3 {
-		t.Errorf("listed %d deployments, want 3 (the list must not be vacuously valid)", len(list))
+	if list := decodeJSON(t, ghsend(t, srv, http.MethodGet, repoPath, "").body).([]any); len(list) != 5 {
+		t.Errorf("listed %d deployments, want 5 (the list must not be vacuously valid)", len(list))
 	}
 }
 
 // TestValidationBites proves that the contract test would catch a fake that drifted.
 func TestValidationBites(t *testing.T) {
 	t.Parallel()
-	srv := start(t, newGitHub())
+	g := newGitHub()
+	srv := start(t, g)
 	created := decodeJSON(t, ghsend(t, srv, http.MethodPost, repoPath, createOK).body).(map[string]any)
+	jobID := g.AddJobDeployment(JobDeployment{RunID: "1", JobID: "2"})
+	job := decodeJSON(t, ghsend(t, srv, http.MethodGet, fmt.Sprintf("%s/%d", repoPath, jobID), "").body).(map[string]any)
+	app := func(d map[string]any) map[string]any { return d["performed_via_github_app"].(map[string]any) }
 	tests := []struct {
 		name   string
+		from   map[string]any // the answer to break
 		change func(map[string]any)
 		want   string // in the error
 	}{
-		{"missing sha", func(d map[string]any) { delete(d, "sha") }, "sha"},
-		{"id as a string", func(d map[string]any) { d["id"] = "1" }, "/id"},
-		{"creator without login", func(d map[string]any) { delete(d["creator"].(map[string]any), "login") }, "login"},
-		{"payload as a number", func(d map[string]any) { d["payload"] = 3 }, "/payload"},
+		{"missing sha", created, func(d map[string]any) { delete(d, "sha") }, "sha"},
+		{"id as a string", created, func(d map[string]any) { d["id"] = "1" }, "/id"},
+		{"creator without login", created, func(d map[string]any) { delete(d["creator"].(map[string]any), "login") }, "login"},
+		{"payload as a number", created, func(d map[string]any) { d["payload"] = 3 }, "/payload"},
+		{"app without owner", job, func(d map[string]any) { delete(app(d), "owner") }, "owner"},
+		{"app with a numeric slug", job, func(d map[string]any) { app(d)["slug"] = 1 }, "/slug"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			d := cloneJSON(created).(map[string]any)
+			d := cloneJSON(tt.from).(map[string]any)
 			tt.change(d)
 			body, _ := json.Marshal(d)
 			err := ValidateGitHubResponse(schemaFile, "repos/create-deployment", 201, body)

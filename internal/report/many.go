@@ -113,6 +113,13 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 	if err := SetOutput(a, "results", first.Secrets.Redact(string(results))); err != nil {
 		return err
 	}
+	for _, r := range reps {
+		if name, value, ok := r.Handoff(); ok {
+			if err := SetEnv(a, name, value); err != nil {
+				return err
+			}
+		}
+	}
 	if a.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil
 	}

@@ -51,20 +51,34 @@ func (r *Report) Preflight() *versioner.PreflightError {
 	return pe
 }
 
+// Handoff returns the GITHUB_ENV entry through which a step that posted
+// to the job's own deployment hands it to the job's later steps, which
+// then post to it without looking it up; ok is false when there is none.
+func (r *Report) Handoff() (name, value string, ok bool) {
+	g := r.GitHub
+	if r.DryRun || !g.Job || g.DeploymentID == 0 || r.GitHubErr != nil {
+		return "", "", false
+	}
+	return deployments.HandoffVar(r.Event), strconv.FormatInt(g.DeploymentID, 10), true
+}
+
 // Output is one step output.
 type Output struct{ Name, Value string }
 
 // Outputs lists every output, in the order action.yml declares them. The
 // underscored names are those of Versioner's own action.
 func (r *Report) Outputs() []Output {
-	var deploymentID, buildID, ghID string
+	var deploymentID, buildID, ghID, ghSource string
 	if r.Event.Kind == config.Build {
 		buildID = r.Versioner.ID
 	} else {
 		deploymentID = r.Versioner.ID
 	}
 	if r.GitHub.DeploymentID != 0 {
-		ghID = strconv.FormatInt(r.GitHub.DeploymentID, 10)
+		ghID, ghSource = strconv.FormatInt(r.GitHub.DeploymentID, 10), "deploytrack"
+		if r.GitHub.Job {
+			ghSource = "job"
+		}
 	}
 	v := r.Versioner
 	return []Output{
@@ -74,6 +88,7 @@ func (r *Report) Outputs() []Output {
 		{"product-id", v.ProductID},
 		{"environment-id", v.EnvironmentID},
 		{"github-deployment-id", ghID},
+		{"github-deployment-source", ghSource},
 		{"status", string(r.Event.Status)},
 		{"deployment_id", deploymentID},
 		{"build_id", buildID},

@@ -84,6 +84,7 @@ func TestOutputs(t *testing.T) {
 				{"product-id", "p-1"},
 				{"environment-id", "env-1"},
 				{"github-deployment-id", "42"},
+				{"github-deployment-source", "deploytrack"},
 				{"status", "completed"},
 				{"deployment_id", "8d1f5c2e-0000-4000-8000-000000000001"},
 				{"build_id", ""},
@@ -102,6 +103,7 @@ func TestOutputs(t *testing.T) {
 				{"product-id", "p-1"},
 				{"environment-id", ""},
 				{"github-deployment-id", ""},
+				{"github-deployment-source", ""},
 				{"status", "completed"},
 				{"deployment_id", ""},
 				{"build_id", "b-1"},
@@ -125,6 +127,7 @@ func TestOutputs(t *testing.T) {
 				{"product-id", ""},
 				{"environment-id", ""},
 				{"github-deployment-id", ""},
+				{"github-deployment-source", ""},
 				{"status", "failed"},
 				{"deployment_id", ""},
 				{"build_id", ""},
@@ -188,5 +191,49 @@ func TestPreflight(t *testing.T) {
 	}
 	if got := deployed().Preflight(); got != nil {
 		t.Errorf("Preflight() without an error = %v, want nil", got)
+	}
+}
+
+// github-deployment-source says whose deployment the status went to.
+func TestOutputsSource(t *testing.T) {
+	t.Parallel()
+	for want, r := range map[string]*report.Report{
+		"deploytrack": deployed(),
+		"job":         edit(deployed(), func(r *report.Report) { r.GitHub.Created, r.GitHub.Job = false, true }),
+		"":            built(),
+	} {
+		for _, o := range r.Outputs() {
+			if o.Name == "github-deployment-source" && o.Value != want {
+				t.Errorf("github-deployment-source = %q, want %q", o.Value, want)
+			}
+		}
+	}
+}
+
+func TestHandoff(t *testing.T) {
+	t.Parallel()
+	job := func(r *report.Report) { r.GitHub.Created, r.GitHub.Job = false, true }
+	tests := []struct {
+		name string
+		r    *report.Report
+		want bool
+	}{
+		{name: "the job's own deployment is handed on", r: edit(deployed(), job), want: true},
+		{name: "a deployment of ours is not", r: deployed()},
+		{name: "not when posting failed", r: edit(edit(deployed(), job), func(r *report.Report) { r.GitHubErr = errors.New("GitHub answered 500") })},
+		{name: "not in a dry run", r: edit(edit(deployed(), job), func(r *report.Report) { r.DryRun = true })},
+		{name: "not without an id", r: edit(edit(deployed(), job), func(r *report.Report) { r.GitHub.DeploymentID = 0 })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			name, value, ok := tt.r.Handoff()
+			if ok != tt.want {
+				t.Fatalf("Handoff() ok = %v, want %v", ok, tt.want)
+			}
+			if ok && (name != deployments.HandoffVar(tt.r.Event) || value != "42") {
+				t.Errorf("Handoff() = %s=%s, want %s=42", name, value, deployments.HandoffVar(tt.r.Event))
+			}
+		})
 	}
 }

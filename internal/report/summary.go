@@ -140,12 +140,17 @@ func (r *Report) githubLine() string {
 	switch {
 	case r.GitHubSkipped != "":
 		return "skipped: " + md(r.GitHubSkipped)
+	case r.DryRun && g.Auto:
+		return "dry run: would post " + code(g.State) + " to the job's own deployment when GitHub made one for the job's `environment:`, else find or create ours"
 	case r.DryRun:
 		return "dry run: would find or create the deployment and post " + code(g.State)
 	case r.GitHubErr != nil && g.DeploymentID != 0:
 		return fmt.Sprintf("❌ deployment %d: %s", g.DeploymentID, md(r.GitHubErr.Error()))
 	case r.GitHubErr != nil:
 		return "❌ " + md(r.GitHubErr.Error())
+	}
+	if g.Job {
+		return fmt.Sprintf("✅ the job's own deployment %d (GitHub made it for the job's `environment:`), status %s", g.DeploymentID, code(g.State))
 	}
 	verb := "found"
 	if g.Created {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/report"
 	"github.com/deploytrack/deploytrack/internal/versioner"
@@ -78,6 +79,15 @@ func TestSummaryGolden(t *testing.T) {
 			r.Versioner = versioner.Result{Note: "Versioner recorded the build event but answered with an empty body, so its ids are unknown"}
 		})},
 		{name: "hostile", r: hostile()},
+		{name: "job-deployment", r: edit(deployed(), func(r *report.Report) {
+			r.GitHub.Created, r.GitHub.Job, r.GitHub.Auto = false, true, true
+			r.Event.EnvironmentURL = "https://web.example.com"
+		})},
+		{name: "dry-run-auto", r: edit(deployed(), func(r *report.Report) {
+			r.DryRun = true
+			r.Versioner = versioner.Result{}
+			r.GitHub = deployments.Result{Auto: true, State: "success"}
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,8 +10,9 @@ import (
 )
 
 // Write leaves the report behind: annotations on stdout, the outputs in
-// GITHUB_OUTPUT and the summary in GITHUB_STEP_SUMMARY. Outside a runner
-// (those variables unset) it prints the outputs and skips the summary.
+// GITHUB_OUTPUT, the job's deployment for later steps in GITHUB_ENV (see
+// Handoff) and the summary in GITHUB_STEP_SUMMARY. Outside a runner (those
+// variables unset) it prints the outputs and skips the rest.
 func Write(a *githubactions.Action, r *Report) error {
 	for _, w := range r.warnings() {
 		a.Warningf("%s", w)
@@ -27,6 +28,11 @@ func Write(a *githubactions.Action, r *Report) error {
 
 	for _, o := range r.Outputs() {
 		if err := SetOutput(a, o.Name, r.Secrets.Redact(o.Value)); err != nil {
+			return err
+		}
+	}
+	if name, value, ok := r.Handoff(); ok {
+		if err := SetEnv(a, name, value); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/report"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
@@ -275,6 +276,7 @@ func TestWriteOutsideRunner(t *testing.T) {
 		"output product-id=p-1",
 		"output environment-id=env-1",
 		"output github-deployment-id=42",
+		"output github-deployment-source=deploytrack",
 		"output status=completed",
 		"output deployment_id=8d1f5c2e-0000-4000-8000-000000000001",
 		`output version_id=v-1\n::error::forged`,
@@ -367,5 +369,30 @@ func TestPrintf(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The step that posted to the job's own deployment hands it to the job's
+// later steps in GITHUB_ENV; a step that used its own writes nothing there.
+func TestWriteHandoff(t *testing.T) {
+	t.Parallel()
+	for _, job := range []bool{true, false} {
+		run := newRunner(t)
+		env := filepath.Join(t.TempDir(), "env")
+		if err := os.WriteFile(env, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run.env["GITHUB_ENV"] = env
+		r := edit(deployed(), func(r *report.Report) { r.GitHub.Job = job })
+		if err := report.Write(run.action(), r); err != nil {
+			t.Fatalf("Write() error = %v", err)
+		}
+		want := map[string][]string{}
+		if job {
+			want[deployments.HandoffVar(r.Event)] = []string{"42"}
+		}
+		if diff := cmp.Diff(want, parseOutputs(t, readFile(t, env))); diff != "" {
+			t.Errorf("job %v: GITHUB_ENV mismatch (-want +got):\n%s", job, diff)
+		}
 	}
 }
