@@ -314,7 +314,7 @@ func TestProductsInputErrors(t *testing.T) {
 	t.Parallel()
 	for name, tt := range map[string]struct{ products, want string }{
 		"bad status in an entry": {"- {product: api, status: deployed-ish}", `::error title=Invalid input%3A products::input products entry 1 (api): status is "deployed-ish"`},
-		"not a list":             {"api: 1", "::error title=Invalid input%3A products::input products is neither"},
+		"not a list":             {"api: 1", "::error title=Invalid input%3A products::input products is a YAML mapping, not a list"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -325,5 +325,74 @@ func TestProductsInputErrors(t *testing.T) {
 			wantPaths(t, "Versioner", w.versioner.Requests())
 			wantPaths(t, "GitHub", w.github.Requests())
 		})
+	}
+}
+
+// An explicit finishing step whose GitHub status failed still tells the
+// post step the product is finished: the deployment stays in_progress.
+func TestAutoFinishAfterAFailedFinishingStep(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	j := w.job(nil)
+	code(t, jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true"})), 0)
+	w.github.Inject(fake.Fault{Method: "POST", PathSuffix: "/statuses", Status: 422})
+	fin := jobRun(t, j, w.with(map[string]string{"status": "success"}))
+	code(t, fin, 1)
+	j.Status = "failure"
+	jobPost(t, j)
+	if got := statuses(w); len(got) != 1 || strings.HasSuffix(got[0], "in_progress") {
+		t.Errorf("GitHub deployments %v: the failed finishing step left it in_progress and the post step did not finish it", got)
+	}
+}
+
+// A terminal event recorded for the same product and environment by an
+// EARLIER step of the job (e.g. marking a stuck deployment aborted before
+// starting again) makes the post step of a later auto-finish step skip.
+func TestAutoFinishAfterAnEarlierFinalStatus(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	j := w.job(nil)
+	code(t, jobRun(t, j, w.with(map[string]string{"status": "aborted", "version": "1.2.2"})), 0)
+	code(t, jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true"})), 0)
+	jobPost(t, j)
+	for _, s := range eventStatuses(w) {
+		t.Log(s)
+	}
+	if ev := eventStatuses(w); ev[len(ev)-1] != "shop-api completed" {
+		t.Errorf("Versioner events %v: the started deployment was never finished", ev)
+	}
+}
+
+// Two auto-finish steps for the same product (a retried deploy) both
+// finish it: the post steps do not tell each other.
+func TestAutoFinishTwiceForOneProduct(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	j := w.job(nil)
+	code(t, jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true"})), 0)
+	code(t, jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true"})), 0)
+	w.versioner.Reset()
+	w.github.Reset()
+	jobPost(t, j)
+	if n := len(w.versioner.Requests()); n != 1 {
+		t.Errorf("the post steps sent %d terminal events, want 1: %v", n, eventStatuses(w))
+	}
+}
+
+// The main step's started event was refused by Versioner (the step
+// failed, so the deploy step after it was skipped), yet the post step
+// records "failed" for a deployment Versioner never saw start.
+func TestAutoFinishAfterAStartVersionerRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	j := w.job(nil)
+	w.versioner.Inject(fake.Fault{PathSuffix: "/deployment-events/", Status: 400, Body: `{"detail":"bad"}`})
+	start := jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true"}))
+	code(t, start, 1)
+	t.Logf("state handed on: %v", start.State)
+	w.versioner.Reset()
+	jobPost(t, j)
+	if ev := eventStatuses(w); len(ev) != 0 {
+		t.Errorf("post step recorded %v for a start Versioner refused", ev)
 	}
 }

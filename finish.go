@@ -54,18 +54,30 @@ func finishedVar(kind config.Kind, product, environment string) string {
 // handOn leaves for the later steps of the job what they need: the
 // products whose outcome this step recorded, and, with auto-finish, what
 // the post step is to finish.
+//
+// The variable finishedVar names is set for a product whose final status
+// this step recorded in both sinks, so a post step leaves it alone; and
+// cleared for a product handed to this step's post step, so that a final
+// status recorded earlier in the job (an abort before a new attempt) does
+// not stop it.
 func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) error {
 	var st finishState
 	for _, r := range reps {
 		ev := r.Event
-		if ev.Status.Terminal() {
+		recorded := r.VersionerErr == nil && r.GitHubErr == nil
+		switch {
+		case ev.Status.Terminal() && recorded:
 			if err := report.SetEnv(a, finishedVar(ev.Kind, ev.Product, ev.Environment), string(ev.Status)); err != nil {
 				return err
 			}
-			continue
-		}
-		// A deployment a preflight rule blocked never started.
-		if cfg.AutoFinish && r.Preflight() == nil {
+		case ev.Status.Terminal(), !cfg.AutoFinish:
+		case r.Failed():
+			// It never started: a preflight rule blocked it, or an API
+			// failed and the step fails, so the deploy after it does not run.
+		default:
+			if err := report.SetEnv(a, finishedVar(ev.Kind, ev.Product, ev.Environment), ""); err != nil {
+				return err
+			}
 			st.Products = append(st.Products, finishProduct{Product: ev.Product, Version: ev.Version, Environment: ev.Environment,
 				EnvironmentURL: ev.EnvironmentURL, GitHubDeploymentID: r.GitHub.DeploymentID, GitHubJob: r.GitHub.Job})
 		}
@@ -124,7 +136,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	var known []knownDeployment
 	for _, p := range st.Products {
 		if v := a.Getenv(finishedVar(cfg.Kind, p.Product, p.Environment)); v != "" {
-			report.Printf(a, "%s: a later step of the job recorded %s; nothing to finish", p.Product, v)
+			report.Printf(a, "%s: another step of the job recorded %s; nothing to finish", p.Product, v)
 			continue
 		}
 		c := *cfg
@@ -150,6 +162,16 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	}
 	reps := newReports(cfgs, src, evs, warnings(cfg, src), secrets)
 	recordAll(ctx, a, cfg, cfgs, src, evs, reps, known)
+	// The post steps of the job run one after the other: another step's
+	// post step that started the same product leaves it alone.
+	for _, r := range reps {
+		if ev := r.Event; r.VersionerErr == nil && r.GitHubErr == nil {
+			if err := report.SetEnv(a, finishedVar(ev.Kind, ev.Product, ev.Environment), string(ev.Status)); err != nil {
+				a.Errorf("%s", err.Error())
+				return 1
+			}
+		}
+	}
 	return leave(a, reps)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	ws := warnings(cfg, src)
-	if cfg.AutoFinish && evs[0].Status.Terminal() {
+	if cfg.AutoFinish && !slices.ContainsFunc(evs, func(ev event.Event) bool { return !ev.Status.Terminal() }) {
 		ws = append(ws, fmt.Sprintf("auto-finish applies to a started or pending event; this step records %s, so there is nothing to finish", evs[0].Status))
 	}
 	reps := newReports(cfgs, src, evs, ws, secrets)

@@ -63,3 +63,30 @@ func TestRunRejectsArguments(t *testing.T) {
 		t.Errorf("run(deploy) = %d, %q", code, out.String())
 	}
 }
+
+// Several products recorded in-process, so that go test -race sees the
+// pool's goroutines (TestRunInProcess records one product only).
+func TestRunInProcessProducts(t *testing.T) {
+	t.Parallel()
+	vs, gh := fake.NewVersioner(testKey), fake.NewGitHub(testToken, "acme", "shop")
+	vs.Inject(fake.Fault{PathSuffix: "/deployment-events/", Status: 503, Header: http.Header{"Retry-After": {"0"}}})
+	gh.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 502})
+	vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
+	defer vsrv.Close()
+	defer gsrv.Close()
+	env := map[string]string{
+		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "1", "GITHUB_SHA": headSHA,
+		"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", retryWaitEnv: "1ms",
+	}
+	for k, v := range map[string]string{
+		"api-key": testKey, "api-url": vsrv.URL, "version": "1", "environment": "production",
+		"status": "started", "github-token": testToken, "github-deployment": "true", "dry-run": "false", "timeout": "30",
+		"products": "a@1\nb@2\nc@3\nd@4\n", "metadata": `{"team":"x"}`,
+	} {
+		env[config.EnvName(k)] = v
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now); code != 0 {
+		t.Fatalf("run() = %d\n%s", code, out.String())
+	}
+}

@@ -40,19 +40,26 @@ func ParseProducts(s string) ([]Product, error) {
 	if ps, ok := parseLines(s); ok {
 		return checkProducts(ps)
 	}
-	var list []any
-	if err := yaml.Unmarshal([]byte(s), &list); err != nil {
-		return nil, fmt.Errorf("is neither a YAML/JSON list nor lines of product@version: %s", yamlProblem(err))
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+		return nil, fmt.Errorf("is neither a YAML/JSON list nor lines of product@version: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	if len(list) == 0 {
+	list := &doc
+	if list.Kind == yaml.DocumentNode && len(list.Content) == 1 {
+		list = list.Content[0]
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("is a YAML %s, not a list: give a list of products, or lines of product@version", nodeKind(list))
+	}
+	if len(list.Content) == 0 {
 		return nil, errors.New("is an empty list: give at least one product, or leave the input out")
 	}
-	if len(list) > MaxProducts {
-		return nil, fmt.Errorf("lists %d products; the limit is %d per step (GitHub's secondary rate limit): split them over steps", len(list), MaxProducts)
+	if len(list.Content) > MaxProducts {
+		return nil, fmt.Errorf("lists %d products; the limit is %d per step (GitHub's secondary rate limit): split them over steps", len(list.Content), MaxProducts)
 	}
-	ps := make([]Product, 0, len(list))
-	for i, v := range list {
-		p, err := productEntry(v)
+	ps := make([]Product, 0, len(list.Content))
+	for i, n := range list.Content {
+		p, err := productEntry(n)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %v", i+1, err)
 		}
@@ -79,68 +86,136 @@ func parseLines(s string) ([]Product, bool) {
 	return ps, len(ps) > 0
 }
 
-func productEntry(v any) (Product, error) {
-	switch v := v.(type) {
-	case string:
-		m := productLine.FindStringSubmatch(strings.TrimSpace(v))
-		if m == nil {
-			return Product{}, fmt.Errorf("%q is not product@version", v)
+// productEntry reads one entry. Scalars are taken as written, never as
+// YAML reads them: version: 1.10 is "1.10", not the number 1.1.
+func productEntry(n *yaml.Node) (Product, error) {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.ScalarNode:
+		m := productLine.FindStringSubmatch(strings.TrimSpace(n.Value))
+		if m == nil || n.Tag == "!!null" {
+			return Product{}, fmt.Errorf("%q is not product@version", n.Value)
 		}
 		return Product{Product: m[1], Version: m[2]}, nil
-	case map[string]any:
-		var p Product
-		for k, x := range v {
-			if k == "metadata" {
-				m, err := productMetadata(x)
-				if err != nil {
-					return p, err
-				}
-				p.Metadata = m
-				continue
-			}
-			dst := map[string]*string{"product": &p.Product, "version": &p.Version, "environment": &p.Environment,
-				"status": &p.Status, "environment-url": &p.EnvironmentURL}[k]
-			if dst == nil {
-				return p, fmt.Errorf("has an unknown key %q: use product, version, environment, status, metadata or environment-url", k)
-			}
-			switch x := x.(type) {
-			case string:
-				*dst = strings.TrimSpace(x)
-			case int, int64, uint64, float64, bool:
-				*dst = fmt.Sprint(x) // version: 2 in YAML is a number
-			default:
-				return p, fmt.Errorf("%s is a %T, not a string", k, x)
-			}
-			if strings.ContainsAny(*dst, "\r\n") {
-				return p, fmt.Errorf("%s holds a line break", k)
-			}
-		}
-		if p.Product == "" {
-			return p, errors.New("has no product")
-		}
-		return p, nil
+	case yaml.MappingNode:
+	default:
+		return Product{}, fmt.Errorf("is a %s, not an object or a product@version string", nodeKind(n))
 	}
-	return Product{}, fmt.Errorf("is a %s, not an object or a product@version string", yamlKind(v))
+	var p Product
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, resolve(n.Content[i+1])
+		if seen[k] {
+			return p, fmt.Errorf("has the key %q twice", k)
+		}
+		seen[k] = true
+		if k == "metadata" {
+			m, err := productMetadata(v)
+			if err != nil {
+				return p, err
+			}
+			p.Metadata = m
+			continue
+		}
+		dst := map[string]*string{"product": &p.Product, "version": &p.Version, "environment": &p.Environment,
+			"status": &p.Status, "environment-url": &p.EnvironmentURL}[k]
+		if dst == nil {
+			return p, fmt.Errorf("has an unknown key %q: use product, version, environment, status, metadata or environment-url", k)
+		}
+		if v.Kind != yaml.ScalarNode {
+			return p, fmt.Errorf("%s is a %s, not a string", k, nodeKind(v))
+		}
+		if v.Tag != "!!null" {
+			*dst = strings.TrimSpace(v.Value)
+		}
+		if strings.ContainsAny(*dst, "\r\n") {
+			return p, fmt.Errorf("%s holds a line break", k)
+		}
+	}
+	if p.Product == "" {
+		return p, errors.New("has no product")
+	}
+	return p, nil
 }
 
 // productMetadata takes a mapping, or a string holding a JSON object.
-func productMetadata(x any) (map[string]any, error) {
-	switch x := x.(type) {
-	case string:
-		m, err := ParseMetadata(x)
+func productMetadata(n *yaml.Node) (map[string]any, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return nil, nil
+		}
+		m, err := ParseMetadata(n.Value)
 		if err != nil {
 			return nil, fmt.Errorf("metadata %v", err)
 		}
 		return m, nil
-	case map[string]any:
+	case yaml.MappingNode:
 		// Through JSON, so the values are what ParseMetadata would give.
-		b, err := json.Marshal(x)
+		b, err := json.Marshal(nodeJSON(n))
 		if err != nil {
 			return nil, fmt.Errorf("metadata cannot be sent as JSON: %v", err)
 		}
 		return ParseMetadata(string(b))
 	}
-	return nil, fmt.Errorf("metadata is a %s, not an object", yamlKind(x))
+	return nil, fmt.Errorf("metadata is a %s, not an object", nodeKind(n))
+}
+
+// nodeJSON converts YAML to JSON values, numbers kept as written.
+func nodeJSON(n *yaml.Node) any {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = nodeJSON(n.Content[i+1])
+		}
+		return m
+	case yaml.SequenceNode:
+		l := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			l[i] = nodeJSON(c)
+		}
+		return l
+	}
+	switch n.Tag {
+	case "!!null":
+		return nil
+	case "!!bool":
+		return strings.EqualFold(n.Value, "true")
+	case "!!int", "!!float":
+		if json.Valid([]byte(n.Value)) {
+			return json.Number(n.Value)
+		}
+	}
+	return n.Value
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!int", "!!float":
+			return "number"
+		case "!!bool":
+			return "boolean"
+		case "!!null":
+			return "null"
+		}
+		return "string"
+	}
+	return "value"
 }
 
 // checkProducts refuses two entries that would record the same thing.
@@ -150,6 +225,11 @@ func checkProducts(ps []Product) ([]Product, error) {
 	}
 	seen := map[[2]string]int{}
 	for i, p := range ps {
+		// @ would make results keys ambiguous; :: and ##[ start workflow
+		// commands in the log, which prints product names.
+		if strings.Contains(p.Product, "@") || strings.Contains(p.Product, "::") || strings.Contains(p.Product, "##[") {
+			return nil, fmt.Errorf("entry %d: product %q holds @, :: or ##[: give the product's plain name", i+1, p.Product)
+		}
 		k := [2]string{p.Product, p.Environment}
 		if j, dup := seen[k]; dup {
 			return nil, fmt.Errorf("entries %d and %d are both %s%s: list each product once per environment", j+1, i+1, p.Product, inEnv(p.Environment))
@@ -164,28 +244,4 @@ func inEnv(env string) string {
 		return ""
 	}
 	return " in " + env
-}
-
-func yamlKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "mapping"
-	case bool:
-		return "boolean"
-	case int, int64, uint64, float64:
-		return "number"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func yamlProblem(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return "it is not a list"
-	}
-	return strings.TrimPrefix(err.Error(), "yaml: ")
 }

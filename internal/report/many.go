@@ -54,7 +54,8 @@ func Results(reps []*Report) map[string]Result {
 				errs = append(errs, err.Error())
 			}
 		}
-		res.Error = strings.Join(errs, "; ")
+		// Redacted before encoding: JSON escapes would hide a secret.
+		res.Error = r.Secrets.Redact(strings.Join(errs, "; "))
 		out[key] = res
 	}
 	return out

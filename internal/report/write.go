@@ -101,11 +101,22 @@ func fileCommand(a *githubactions.Action, name, msg string) (err error) {
 	return nil
 }
 
-// Printf prints one line of the log. Line breaks in what it prints are
-// escaped, so text from outside can never begin a line, and so can never
-// start a workflow command.
+// Printf prints one line of the log; text from outside can never start a
+// workflow command there (see logLine).
 func Printf(a *githubactions.Action, format string, args ...any) {
-	a.Infof("%s", lineEscaper.Replace(fmt.Sprintf(format, args...)))
+	a.Infof("%s", logLine(fmt.Sprintf(format, args...)))
 }
 
-var lineEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+// logLine makes one line of text safe to print: its line breaks are
+// escaped, the runner's legacy ##[command] form (which it finds anywhere
+// in a line) is broken up, and a line that would still begin with :: once
+// the runner trims its leading spaces is quoted.
+func logLine(s string) string {
+	s = lineEscaper.Replace(s)
+	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
+		s = "> " + s
+	}
+	return s
+}
+
+var lineEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`, "##[", "## [")
