@@ -25,10 +25,12 @@ func Write(a *githubactions.Action, r *Report) error {
 		a.WithFieldsMap(map[string]string{"title": "GitHub deployment"}).Errorf("%s", r.GitHubErr.Error())
 	}
 
-	for _, o := range r.Outputs() {
-		if err := SetOutput(a, o.Name, r.Secrets.Redact(o.Value)); err != nil {
-			return err
-		}
+	outs := r.Outputs()
+	for i := range outs {
+		outs[i].Value = r.Secrets.Redact(outs[i].Value)
+	}
+	if err := SetOutputs(a, outs...); err != nil {
+		return err
 	}
 	if a.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil
@@ -36,21 +38,29 @@ func Write(a *githubactions.Action, r *Report) error {
 	return fileCommand(a, "step-summary", r.Summary())
 }
 
-// SetOutput writes one output with a fresh random heredoc delimiter, so a
-// value can never end its own entry early and forge another output
-// (go-githubactions uses one fixed delimiter).
-func SetOutput(a *githubactions.Action, name, value string) error {
+// SetOutputs writes the outputs with a fresh random heredoc delimiter
+// each, so a value can never end its own entry early and forge another
+// output (go-githubactions uses one fixed delimiter). They go in one
+// append to GITHUB_OUTPUT: the library opens and closes the file for every
+// command, and a step has a dozen outputs.
+func SetOutputs(a *githubactions.Action, outs ...Output) error {
 	if a.Getenv("GITHUB_OUTPUT") == "" {
-		if value != "" {
-			Printf(a, "output %s=%s", name, value)
+		for _, o := range outs {
+			if o.Value != "" {
+				Printf(a, "output %s=%s", o.Name, o.Value)
+			}
 		}
 		return nil
 	}
-	delim := delimiter()
-	for strings.Contains(value, delim) {
-		delim = delimiter()
+	entries := make([]string, len(outs))
+	for i, o := range outs {
+		delim := delimiter()
+		for strings.Contains(o.Value, delim) {
+			delim = delimiter()
+		}
+		entries[i] = o.Name + "<<" + delim + "\n" + o.Value + "\n" + delim
 	}
-	return fileCommand(a, "output", name+"<<"+delim+"\n"+value+"\n"+delim)
+	return fileCommand(a, "output", strings.Join(entries, "\n"))
 }
 
 func delimiter() string {
