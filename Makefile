@@ -1,4 +1,4 @@
-# The front door: make test, make demo, make build, make lint.
+# The front door: make test, make demo, make build, make lint, make bench.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 
-.PHONY: all build test race lint demo clean
+.PHONY: all build test race lint demo bench clean
 
 all: lint test
 
@@ -36,6 +36,14 @@ lint:
 
 demo: build
 	$(GO) run ./internal/demo -bin bin/deploytrack
+
+# What a step costs (BENCHMARKS.md): the hot paths' benchmarks with their
+# allocations, then the release binary as a whole process against the
+# fakes, beside a do-nothing Go binary, with a PASS or FAIL line for each
+# budget (it exits 1 when one fails). Not part of make test.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(GO) run ./internal/bench -bin bin/deploytrack
 
 clean:
 	rm -rf bin

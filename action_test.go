@@ -12,7 +12,7 @@ import (
 	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
-func readAction(t *testing.T) *runner.Metadata {
+func readAction(t testing.TB) *runner.Metadata {
 	t.Helper()
 	m, err := runner.ReadMetadata("action.yml")
 	if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/fake"
+	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
 // TestRunInProcess calls run directly, as main does, so that the race
@@ -88,5 +91,55 @@ func TestRunInProcessProducts(t *testing.T) {
 	var out bytes.Buffer
 	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now); code != 0 {
 		t.Fatalf("run() = %d\n%s", code, out.String())
+	}
+}
+
+// BenchmarkRun is one completed deployment, the first of its run, recorded
+// by run() in process against the fakes, with the environment the runner
+// gives the step (every input of action.yml, a push's payload) and the
+// action's real retry policy: as it is, with a 100 KB metadata input, and
+// with 500 rules_evaluated in Versioner's answer. Each iteration deploys a
+// commit of its own, so that it lists, creates and posts a status. The
+// fakes answer in this process, so their work is in the figures too.
+// `go test -bench Run -cpuprofile` shows where the time goes.
+func BenchmarkRun(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		metadata string
+		rules    int
+	}{
+		{"typical", "", 0},
+		{"metadata=100KB", fake.Metadata(100 << 10), 0},
+		{"rules=500", "", 500},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			vs, gh := fake.NewVersioner(testKey), fake.NewGitHub(testToken, "acme", "shop")
+			vs.PassingRules(bc.rules)
+			vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
+			defer vsrv.Close()
+			defer gsrv.Close()
+			ctx := runner.Context(gsrv.URL+gh.PathPrefix, headSHA)
+			ctx["GITHUB_EVENT_PATH"] = eventFile("push.json")
+			environ, _, err := runner.Step{
+				Metadata: readAction(b), Token: testToken, Dir: b.TempDir(), Env: ctx,
+				With: map[string]string{"api-key": testKey, "api-url": vsrv.URL, "version": "1.2.3", "environment": "production", "metadata": bc.metadata},
+			}.Environ()
+			if err != nil {
+				b.Fatal(err)
+			}
+			env := map[string]string{}
+			for _, kv := range environ {
+				k, v, _ := strings.Cut(kv, "=")
+				env[k] = v
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				env["GITHUB_SHA"] = fmt.Sprintf("%040x", i+1)
+				if code := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, time.Now); code != 0 {
+					b.Fatalf("run() = %d", code)
+				}
+			}
+		})
 	}
 }

@@ -95,8 +95,8 @@ type Config struct {
 	Version        string
 	Environment    string
 	Kind           Kind
-	Status         string // as given; the event package normalises it
-	Metadata       map[string]any
+	Status         string         // as given; the event package normalises it
+	Metadata       map[string]any // the top level; each value the JSON text as written (see ParseMetadata)
 	FailOnAPIError bool
 
 	DeployedBy string

@@ -284,3 +284,31 @@ func keys(m map[string]string) []string {
 	}
 	return ks
 }
+
+func TestParseMetadataNotAnObject(t *testing.T) {
+	t.Parallel()
+	for in, kind := range map[string]string{
+		`null`: "JSON null", `true`: "JSON boolean", `"x"`: "JSON string", `1.5`: "JSON number", ` [1, 2] `: "JSON array",
+	} {
+		if _, err := ParseMetadata(in); err == nil || !strings.Contains(err.Error(), "is a "+kind+", not an object") {
+			t.Errorf("ParseMetadata(%s) error = %v, want it to say %s", in, err, kind)
+		}
+	}
+	if _, err := ParseMetadata(`[1] {}`); err == nil || !strings.Contains(err.Error(), "more than one JSON value") {
+		t.Errorf("ParseMetadata([1] {}) error = %v, want more than one JSON value", err)
+	}
+}
+
+// TestParseMetadataInvalidUTF8: the values are sent as written, but bytes
+// that are not UTF-8 become U+FFFD, as a full decode would make them.
+func TestParseMetadataInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	m, err := ParseMetadata("{\"k\xff\": {\"v\": \"a\xff\xfeb\"}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(m)
+	if err != nil || string(b) != `{"k`+"\uFFFD"+`":{"v":"a`+"\uFFFD\uFFFD"+`b"}}` {
+		t.Errorf("Metadata = %s, %v", b, err)
+	}
+}

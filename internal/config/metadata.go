@@ -1,16 +1,21 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 )
 
 // ParseMetadata decodes the metadata input: empty, or one JSON object.
-// Numbers keep their exact text (json.Number), so 12345678901234567890
-// reaches Versioner as written.
+// Only its top level is decoded: each value stays the JSON text the user
+// wrote (a json.RawMessage), so numbers keep their exact digits
+// (12345678901234567890 reaches Versioner as written), and a large object
+// costs a pass to check it rather than a tree of Go values built only to
+// be encoded again. Bytes that are not UTF-8 become U+FFFD, as a full
+// decode made them.
 func ParseMetadata(s string) (map[string]any, error) {
 	if s == "" {
 		return nil, nil
@@ -18,20 +23,44 @@ func ParseMetadata(s string) (map[string]any, error) {
 	if len(s) > MaxMetadataBytes {
 		return nil, fmt.Errorf("is %d bytes; the limit is %d (%d KiB): keep metadata to facts about the event", len(s), MaxMetadataBytes, MaxMetadataBytes>>10)
 	}
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var fields map[string]json.RawMessage
+	err := dec.Decode(&fields)
+	var te *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &te) {
 		return nil, fmt.Errorf("is not valid JSON (%s): give a JSON object such as {\"ticket\": \"OPS-1\"}", jsonProblem(s, err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("holds more than one JSON value: give a single JSON object")
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("is a JSON %s, not an object: give a JSON object such as {\"ticket\": \"OPS-1\"}", jsonKind(v))
+	if te != nil || fields == nil {
+		return nil, fmt.Errorf("is a JSON %s, not an object: give a JSON object such as {\"ticket\": \"OPS-1\"}", jsonKind(te))
+	}
+	m := make(map[string]any, len(fields))
+	for k, v := range fields {
+		m[k] = validUTF8(v)
 	}
 	return m, nil
+}
+
+// validUTF8 replaces each byte of v that is not UTF-8 with U+FFFD, as the
+// decoder does in the strings it decodes (in valid JSON such a byte can
+// only be in a string). Valid text, nearly always, is returned as it is.
+func validUTF8(v json.RawMessage) json.RawMessage {
+	if utf8.Valid(v) {
+		return v
+	}
+	out := make(json.RawMessage, 0, len(v)+8)
+	for len(v) > 0 {
+		r, n := utf8.DecodeRune(v)
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, v[:n]...)
+		}
+		v = v[n:]
+	}
+	return out
 }
 
 func jsonProblem(s string, err error) string {
@@ -45,18 +74,14 @@ func jsonProblem(s string, err error) string {
 	return err.Error()
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case nil:
+// jsonKind names what a value that is not an object is: te says, or it
+// was null.
+func jsonKind(te *json.UnmarshalTypeError) string {
+	switch {
+	case te == nil:
 		return "null"
+	case te.Value == "bool":
+		return "boolean"
 	}
-	return fmt.Sprintf("%T", v)
+	return te.Value
 }

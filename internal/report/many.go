@@ -75,7 +75,7 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 		if err := Write(a, first); err != nil {
 			return err
 		}
-		return SetOutput(a, "results", first.Secrets.Redact(string(results)))
+		return SetOutputs(a, Output{"results", first.Secrets.Redact(string(results))})
 	}
 
 	for _, w := range first.Warnings {
@@ -102,16 +102,15 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 			status = ""
 		}
 	}
-	for _, o := range first.Outputs() {
-		v := ""
-		if o.Name == "status" {
-			v = status
-		}
-		if err := SetOutput(a, o.Name, v); err != nil {
-			return err
+	outs := first.Outputs()
+	for i := range outs {
+		outs[i].Value = ""
+		if outs[i].Name == "status" {
+			outs[i].Value = status
 		}
 	}
-	if err := SetOutput(a, "results", first.Secrets.Redact(string(results))); err != nil {
+	outs = append(outs, Output{"results", first.Secrets.Redact(string(results))})
+	if err := SetOutputs(a, outs...); err != nil {
 		return err
 	}
 	for _, r := range reps {

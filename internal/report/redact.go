@@ -37,7 +37,7 @@ func (ss Secrets) RedactMarkdown(s string) string {
 		if len(secret) < minSecret {
 			continue
 		}
-		for _, form := range []string{secret, md(secret), strings.Trim(code(secret), "`"), linkEscaper.Replace(secret)} {
+		for _, form := range []string{secret, md(secret), strings.Trim(code(secret), "`"), urlEscaper.Replace(secret)} {
 			s = strings.ReplaceAll(s, form, `\*\*\*`)
 		}
 	}

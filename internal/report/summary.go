@@ -191,9 +191,13 @@ func md(s string) string { return mdEscaper.Replace(s) }
 
 // code renders s as a code span, where markdown shows backslashes as
 // typed: backticks, pipes and line breaks are replaced instead.
-func code(s string) string {
-	return "`" + strings.NewReplacer("`", "'", "|", `\|`, "\r", " ", "\n", " ").Replace(s) + "`"
-}
+func code(s string) string { return "`" + codeEscaper.Replace(s) + "`" }
+
+// codeEscaper and urlEscaper are built once, like mdEscaper: building a
+// Replacer costs more than using it.
+var codeEscaper = strings.NewReplacer("`", "'", "|", `\|`, "\r", " ", "\n", " ")
+
+var urlEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "", "\r", "")
 
 // link renders a link whose URL came from outside: only http(s) URLs
 // become links, and their text is escaped.
@@ -201,11 +205,8 @@ func link(text, u string) string {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return md(text)
 	}
-	u = linkEscaper.Replace(u)
-	return "[" + md(text) + "](" + u + ")"
+	return "[" + md(text) + "](" + urlEscaper.Replace(u) + ")"
 }
-
-var linkEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "", "\r", "")
 
 // cut shortens s to at most n bytes on a rune boundary.
 func cut(s string, n int) string {

@@ -26,10 +26,12 @@ func Write(a *githubactions.Action, r *Report) error {
 		a.WithFieldsMap(map[string]string{"title": "GitHub deployment"}).Errorf("%s", r.GitHubErr.Error())
 	}
 
-	for _, o := range r.Outputs() {
-		if err := SetOutput(a, o.Name, r.Secrets.Redact(o.Value)); err != nil {
-			return err
-		}
+	outs := r.Outputs()
+	for i := range outs {
+		outs[i].Value = r.Secrets.Redact(outs[i].Value)
+	}
+	if err := SetOutputs(a, outs...); err != nil {
+		return err
 	}
 	if name, value, ok := r.Handoff(); ok {
 		if err := SetEnv(a, name, value); err != nil {
@@ -42,17 +44,25 @@ func Write(a *githubactions.Action, r *Report) error {
 	return fileCommand(a, "step-summary", r.Summary())
 }
 
-// SetOutput writes one output with a fresh random heredoc delimiter, so a
-// value can never end its own entry early and forge another output
-// (go-githubactions uses one fixed delimiter).
-func SetOutput(a *githubactions.Action, name, value string) error {
+// SetOutputs writes the outputs with a fresh random heredoc delimiter
+// each, so a value can never end its own entry early and forge another
+// output (go-githubactions uses one fixed delimiter). They go in one
+// append to GITHUB_OUTPUT: the library opens and closes the file for every
+// command, and a step has a dozen outputs.
+func SetOutputs(a *githubactions.Action, outs ...Output) error {
 	if a.Getenv("GITHUB_OUTPUT") == "" {
-		if value != "" {
-			Printf(a, "output %s=%s", name, value)
+		for _, o := range outs {
+			if o.Value != "" {
+				Printf(a, "output %s=%s", o.Name, o.Value)
+			}
 		}
 		return nil
 	}
-	return setFileValue(a, "output", name, value)
+	entries := make([]string, len(outs))
+	for i, o := range outs {
+		entries[i] = fileEntry(o.Name, o.Value)
+	}
+	return fileCommand(a, "output", strings.Join(entries, "\n"))
 }
 
 // SaveState hands a value to the step's post phase, which reads it as
@@ -61,7 +71,7 @@ func SaveState(a *githubactions.Action, name, value string) error {
 	if a.Getenv("GITHUB_STATE") == "" {
 		return nil
 	}
-	return setFileValue(a, "state", name, value)
+	return fileCommand(a, "state", fileEntry(name, value))
 }
 
 // SetEnv sets a variable for the later steps of the job. Outside a runner
@@ -70,17 +80,17 @@ func SetEnv(a *githubactions.Action, name, value string) error {
 	if a.Getenv("GITHUB_ENV") == "" {
 		return nil
 	}
-	return setFileValue(a, "env", name, value)
+	return fileCommand(a, "env", fileEntry(name, value))
 }
 
-// setFileValue appends name<<DELIMITER, the value and the delimiter to a
-// runner file, with a delimiter the value does not hold.
-func setFileValue(a *githubactions.Action, file, name, value string) error {
+// fileEntry is name<<DELIMITER, the value and the delimiter, as the
+// runner's files take them, with a delimiter the value does not hold.
+func fileEntry(name, value string) string {
 	delim := delimiter()
 	for strings.Contains(value, delim) {
 		delim = delimiter()
 	}
-	return fileCommand(a, file, name+"<<"+delim+"\n"+value+"\n"+delim)
+	return name + "<<" + delim + "\n" + value + "\n" + delim
 }
 
 func delimiter() string {

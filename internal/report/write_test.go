@@ -200,7 +200,7 @@ func TestWrite(t *testing.T) {
 // Values may hold newlines and lines that look like delimiters: each
 // output gets a fresh delimiter, so no value can end its entry early and
 // set another output.
-func TestSetOutputCannotForge(t *testing.T) {
+func TestSetOutputsCannotForge(t *testing.T) {
 	t.Parallel()
 	forgeries := []struct {
 		name  string
@@ -237,14 +237,12 @@ func TestSetOutputCannotForge(t *testing.T) {
 	}
 }
 
-func TestSetOutputFreshDelimiter(t *testing.T) {
+func TestSetOutputsFreshDelimiter(t *testing.T) {
 	t.Parallel()
 	run := newRunner(t)
 	a := run.action()
-	for _, v := range []string{"one", "two"} {
-		if err := report.SetOutput(a, "x", v); err != nil {
-			t.Fatal(err)
-		}
+	if err := report.SetOutputs(a, report.Output{Name: "x", Value: "one"}, report.Output{Name: "x", Value: "two"}); err != nil {
+		t.Fatal(err)
 	}
 	lines := strings.Split(readFile(t, run.output), "\n")
 	// x<<D1, one, D1, x<<D2, two, D2, ""

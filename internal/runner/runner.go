@@ -106,8 +106,12 @@ type Result struct {
 	Env     map[string]string // what the step wrote to GITHUB_ENV
 	State   map[string]string // what the step wrote to GITHUB_STATE
 	Took    time.Duration
-	// MaxRSS is the child's peak resident set size in bytes, where the
-	// platform reports it.
+	// MaxRSS is the child's ru_maxrss in bytes, where the platform
+	// reports it. On Linux it is never below the peak RSS of the process
+	// that called Run: the kernel keeps the high-water mark of the address
+	// space a child leaves at exec, and Go starts children with vfork. So
+	// it is an upper bound of the child's own peak, exact only when the
+	// child is the larger; internal/bench measures through a small spawner.
 	MaxRSS int64
 }
 

@@ -64,7 +64,7 @@ func setup(t *testing.T) *server {
 
 // client returns a Versioner client for base, sharing the action's retry
 // policy with millisecond waits.
-func client(t *testing.T, base string) *versioner.Client {
+func client(t testing.TB, base string) *versioner.Client {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
