@@ -172,7 +172,7 @@ func leave(a *githubactions.Action, reps []*report.Report) int {
 // pool bounds how many products are recorded at once: enough to hide the
 // APIs' latency, few enough to stay clear of GitHub's secondary limit on
 // concurrent requests.
-const pool = 8
+const pool = 10
 
 // recordAll records every product's event under one deadline, at most
 // pool at a time; one failing does not stop the others. known holds,

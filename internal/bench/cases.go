@@ -75,7 +75,25 @@ const (
 	metadataCase
 	rulesCase
 	latencyCase
+	oneProductCase
+	productsCase
 )
+
+// products is the size of the products case, and productLatency the
+// latency on every answer in it and in the one-product case beside it.
+const (
+	products       = 20
+	productLatency = 20 * time.Millisecond
+)
+
+// productList is the products input of the products case.
+func productList() string {
+	var b strings.Builder
+	for i := range products {
+		fmt.Fprintf(&b, "service-%02d@1.4.0\n", i+1)
+	}
+	return b.String()
+}
 
 func newCases(cfg config, dir, floor string) ([]*benchCase, error) {
 	meta, err := runner.ReadMetadata(cfg.action)
@@ -83,13 +101,16 @@ func newCases(cfg config, dir, floor string) ([]*benchCase, error) {
 		return nil, err
 	}
 	cases := []*benchCase{
-		floorCase:    {name: "floor: static Go binary, exits 0", binary: floor, floor: true},
-		startupCase:  {name: "start-up: invalid input, sends nothing", with: map[string]string{"version": ""}, code: 1},
-		firstCase:    {name: "completed, first event of the run"},
-		finishCase:   {name: "completed after started (finish)", finish: true},
-		metadataCase: {name: "first event, 100 KB metadata", with: map[string]string{"metadata": fake.Metadata(100 << 10)}},
-		rulesCase:    {name: "first event, 500 rules_evaluated"},
-		latencyCase:  {name: fmt.Sprintf("first event, %s per answer", cfg.latency)},
+		floorCase:      {name: "floor: static Go binary, exits 0", binary: floor, floor: true},
+		startupCase:    {name: "start-up: invalid input, sends nothing", with: map[string]string{"version": ""}, code: 1},
+		firstCase:      {name: "completed, first event of the run"},
+		finishCase:     {name: "completed after started (finish)", finish: true},
+		metadataCase:   {name: "first event, 100 KB metadata", with: map[string]string{"metadata": fake.Metadata(100 << 10)}},
+		rulesCase:      {name: "first event, 500 rules_evaluated"},
+		latencyCase:    {name: fmt.Sprintf("first event, %s per answer", cfg.latency)},
+		oneProductCase: {name: fmt.Sprintf("first event, %s per answer", productLatency)},
+		productsCase: {name: fmt.Sprintf("%d products in one step, %s per answer", products, productLatency),
+			with: map[string]string{"product": "", "products": productList()}},
 	}
 	spawners := map[string]string{}
 	for i, c := range cases {
@@ -113,6 +134,9 @@ func newCases(cfg config, dir, floor string) ([]*benchCase, error) {
 		case latencyCase:
 			c.vs.SetLatency(cfg.latency)
 			c.gh.SetLatency(cfg.latency)
+		case oneProductCase, productsCase:
+			c.vs.SetLatency(productLatency)
+			c.gh.SetLatency(productLatency)
 		}
 		c.timer = &handlerTimer{}
 		c.servers = []*httptest.Server{httptest.NewServer(c.timer.wrap(c.vs)), httptest.NewServer(c.timer.wrap(c.gh))}
@@ -216,6 +240,10 @@ func (c *benchCase) step(ctx context.Context, bin string, with, env map[string]s
 		return r, err
 	case r.Code != c.code:
 		return r, fmt.Errorf("exit code %d, want %d\n%s%s", r.Code, c.code, r.Stdout, r.Stderr)
+	case c.with["products"] != "":
+		if n := strings.Count(r.Outputs["results"], `"ok":true`); n != products {
+			return r, fmt.Errorf("results hold %d products recorded, want %d: %s\n%s", n, products, r.Outputs["results"], r.Stdout)
+		}
 	case !c.floor && c.code == 0 && (r.Outputs["deployment-id"] == "" || r.Outputs["github-deployment-id"] == ""):
 		return r, fmt.Errorf("outputs lack an id: %v\n%s", r.Outputs, r.Stdout)
 	}
