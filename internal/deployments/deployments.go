@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -146,12 +148,17 @@ func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created 
 		if err != nil || id != 0 {
 			return id, false, err
 		}
-		d, _, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
-		if err == nil {
+		d, resp, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
+		if err == nil && d.GetID() != 0 {
 			return d.GetID(), true, nil
 		}
+		if err == nil {
+			// A success without the deployment in it (an empty body):
+			// GitHub made it, most likely, so look for it again.
+			err = fmt.Errorf("GitHub answered %s without the deployment", resp.Status)
+		}
 		if try == tries || !lost(ctx, err) {
-			return 0, false, c.explain(ctx, "create a deployment", err)
+			return 0, false, c.explain(ctx, "create a deployment", resp, err)
 		}
 	}
 }
@@ -162,7 +169,7 @@ func (c *Client) find(ctx context.Context, ev event.Event) (int64, error) {
 	for page := 0; page < maxPages; page++ {
 		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 		if err != nil {
-			return 0, c.explain(ctx, "list deployments", err)
+			return 0, c.explain(ctx, "list deployments", resp, err)
 		}
 		for _, d := range list {
 			if ours(d, ev) {
@@ -178,11 +185,14 @@ func (c *Client) find(ctx context.Context, ev event.Event) (int64, error) {
 }
 
 // lost reports whether err may hide a create that succeeded: the
-// connection failed after the request was sent.
+// connection failed after the request was sent, or a success came back
+// unreadable. GitHub's refusals are not, nor is a rate limit the step
+// gave up waiting for.
 func lost(ctx context.Context, err error) bool {
 	var er *github.ErrorResponse
 	var ae *github.AcceptedError
-	return ctx.Err() == nil && !errors.As(err, &er) && !errors.As(err, &ae)
+	var ge *httpx.GiveUpError
+	return ctx.Err() == nil && !errors.As(err, &er) && !errors.As(err, &ae) && !errors.As(err, &ge)
 }
 
 // ours reports whether d is this run's deployment of ev's product.
@@ -207,8 +217,8 @@ func ours(d *github.Deployment, ev event.Event) bool {
 
 // SetStatus posts a status to deployment id.
 func (c *Client) SetStatus(ctx context.Context, id int64, r *github.DeploymentStatusRequest) error {
-	if _, _, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, r); err != nil {
-		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", id), err)
+	if _, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, r); err != nil {
+		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", id), resp, err)
 	}
 	return nil
 }
@@ -219,11 +229,16 @@ func URL(serverURL, repository, environment string) string {
 }
 
 // explain turns go-github's errors into messages that say what to do.
-func (c *Client) explain(ctx context.Context, what string, err error) error {
+// resp is the answer, when there was one.
+func (c *Client) explain(ctx context.Context, what string, resp *github.Response, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 		// go-github returns the bare context error when the deadline
 		// passes; the caller names the timeout.
 		return fmt.Errorf("GitHub: could not %s: %w", what, err)
+	}
+	if body := notJSON(resp, err); body != "" {
+		return fmt.Errorf("GitHub answered %s when asked to %s in %s/%s, but with %s: check that GITHUB_API_URL (%s) is GitHub's API, and that no proxy between the runner and GitHub answers in its place",
+			resp.Status, what, c.owner, c.repo, body, strings.TrimSuffix(c.gh.BaseURL.String(), "/"))
 	}
 	var ae *github.AcceptedError
 	if errors.As(err, &ae) {
@@ -268,6 +283,20 @@ func (c *Client) explain(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("GitHub: could not %s: %w", what, ue.Err)
 	}
 	return fmt.Errorf("GitHub: could not %s: %w", what, err)
+}
+
+// notJSON says what a success that go-github could not decode held: a
+// page from a proxy, say. It is "" for any other error.
+func notJSON(resp *github.Response, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if resp == nil || resp.StatusCode/100 != 2 || !(errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return ""
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" || mt == "application/xhtml+xml" {
+		return "an HTML page, not the API's JSON"
+	}
+	return "a body that is not the API's JSON (" + err.Error() + ")"
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
