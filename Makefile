@@ -13,9 +13,11 @@ all: lint test
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/deploytrack .
 
+# The end-to-end tests spend most of their time waiting (on timeouts,
+# Retry-After, the binary): run more of them at once than there are CPUs.
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -parallel 8 ./...
 
 # staticcheck and actionlint are pinned tool dependencies of tools/go.mod,
 # a module of their own so that the action's go.mod stays lean.
