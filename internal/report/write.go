@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -71,11 +72,18 @@ func fileCommand(a *githubactions.Action, name, msg string) (err error) {
 	return nil
 }
 
-// Printf prints one line of the log. Line breaks in what it prints are
-// escaped, so text from outside can never begin a line, and so can never
-// start a workflow command.
+// Printf prints one line of the log, which the runner never reads as a
+// workflow command, whatever text from outside it holds: line breaks are
+// escaped, so no text begins a line of its own; a line that would start
+// with "::" (white space aside) starts with a backslash instead; and
+// "##[", the older command syntax the runner finds anywhere in a line,
+// becomes "##\[".
 func Printf(a *githubactions.Action, format string, args ...any) {
-	a.Infof("%s", lineEscaper.Replace(fmt.Sprintf(format, args...)))
+	line := lineEscaper.Replace(fmt.Sprintf(format, args...))
+	if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") {
+		line = `\` + line
+	}
+	a.Infof("%s", line)
 }
 
-var lineEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+var lineEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`, "##[", `##\[`)
