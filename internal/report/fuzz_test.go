@@ -56,43 +56,13 @@ func keyLike(s string) bool {
 	return true
 }
 
-// checkStdout checks a step's stdout as the runner reads it: every
-// workflow command in it is one the action issues (want lists their
-// names), at the start of its line; and no secret of four bytes or more
-// shows, neither in a line of text nor in a command's message as the
-// runner displays it, except in the ::add-mask:: command that registers
-// it.
-func checkStdout(t *testing.T, stdout string, secrets []string, want ...string) {
+// checkStdout fails the test on what the runner would make of stdout that
+// the action must never print (see runner.CheckLog).
+func checkStdout(t *testing.T, stdout string, secrets []string, issued ...string) {
 	t.Helper()
-	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
-		shown := line
-		if cmd, ok := ghrunner.ParseCommand(line); ok {
-			if cmd.Legacy || !strings.HasPrefix(line, "::") || !contains(want, cmd.Name) {
-				t.Fatalf("stdout line %q is a %s command the action did not issue (legacy form: %v)", line, cmd.Name, cmd.Legacy)
-			}
-			if cmd.Name == "add-mask" {
-				if !contains(secrets, cmd.Data) {
-					t.Errorf("::add-mask:: of %q, which is no secret", cmd.Data)
-				}
-				continue
-			}
-			shown = cmd.Data
-		}
-		for _, s := range secrets {
-			if len(s) >= 4 && strings.Contains(shown, s) {
-				t.Errorf("stdout line %q shows the secret %q", line, s)
-			}
-		}
+	for _, p := range ghrunner.CheckLog(stdout, secrets, issued...) {
+		t.Error(p)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // rendered approximates the text GitHub shows for a summary: markdown

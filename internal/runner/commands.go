@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -56,4 +58,37 @@ func unescape(s string, pairs ...string) string {
 		s = strings.ReplaceAll(s, pairs[i], pairs[i+1])
 	}
 	return s
+}
+
+// CheckLog reads a step's stdout as the runner does and returns what the
+// action must never print: a workflow command it did not issue (issued
+// names the commands it does; they start their line and use the current
+// form), and a secret of four bytes or more shown anywhere but in the
+// ::add-mask:: command that registers it (the action redacts no shorter
+// secret; the runner masks those). A command's message counts as shown
+// unescaped, as the runner shows it.
+func CheckLog(stdout string, secrets []string, issued ...string) []string {
+	var problems []string
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		shown := line
+		if cmd, ok := ParseCommand(line); ok {
+			if cmd.Legacy || !strings.HasPrefix(line, "::") || !slices.Contains(issued, cmd.Name) {
+				problems = append(problems, fmt.Sprintf("line %q is a %s command the action did not issue", line, cmd.Name))
+				continue
+			}
+			if cmd.Name == "add-mask" {
+				if !slices.Contains(secrets, cmd.Data) {
+					problems = append(problems, fmt.Sprintf("line %q masks %q, which is no secret", line, cmd.Data))
+				}
+				continue
+			}
+			shown = cmd.Data
+		}
+		for _, s := range secrets {
+			if len(s) >= 4 && strings.Contains(shown, s) {
+				problems = append(problems, fmt.Sprintf("line %q shows the secret %q", line, s))
+			}
+		}
+	}
+	return problems
 }

@@ -45,3 +45,27 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckLog(t *testing.T) {
+	t.Parallel()
+	secrets := []string{"sk_s3cr3t", "ghs_%tok", "abc"}
+	tests := []struct {
+		name   string
+		stdout string
+		want   int // problems found
+	}{
+		{name: "issued commands and text", stdout: "::add-mask::sk_s3cr3t\n::add-mask::ghs_%25tok\n::warning::careful\nrecorded event 1\n"},
+		{name: "a command not issued", stdout: "::notice::hi\n", want: 1},
+		{name: "an issued command, indented", stdout: "  ::warning::x\n", want: 1},
+		{name: "a legacy command mid-line", stdout: "recorded ##[warning]x\n", want: 1},
+		{name: "a mask of something else", stdout: "::add-mask::public\n", want: 1},
+		{name: "a secret in text", stdout: "key sk_s3cr3t\n", want: 1},
+		{name: "a secret in a message, escaped", stdout: "::warning::token ghs_%25tok\n", want: 1},
+		{name: "a secret under four bytes is the runner's to mask", stdout: "abc\n"},
+	}
+	for _, tt := range tests {
+		if got := CheckLog(tt.stdout, secrets, "add-mask", "warning"); len(got) != tt.want {
+			t.Errorf("%s: CheckLog() = %q, want %d problems", tt.name, got, tt.want)
+		}
+	}
+}
