@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -249,6 +251,59 @@ func TestCommitAndBranchPerEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventPayloadFallback: a payload that is missing, unreadable, not
+// JSON or of another event than GITHUB_EVENT_NAME says costs its facts
+// and a warning, never the step: the commit comes from GITHUB_SHA.
+func TestEventPayloadFallback(t *testing.T) {
+	t.Parallel()
+	const sha = "5555555555555555555555555555555555555555"
+	tests := []struct {
+		name    string
+		event   string
+		payload func(t *testing.T) string // the GITHUB_EVENT_PATH
+		want    []string                  // warnings
+	}{
+		{name: "missing", event: "push", payload: func(t *testing.T) string { return filepath.Join(t.TempDir(), "event.json") },
+			want: []string{"event.json) does not exist: using the GITHUB_* variables only"}},
+		{name: "unreadable (a directory)", event: "push", payload: func(t *testing.T) string { return t.TempDir() },
+			want: []string{"could not use the event payload at GITHUB_EVENT_PATH (could not read event file: ", "is a directory): using the GITHUB_* variables only"}},
+		{name: "not JSON", event: "pull_request", payload: func(*testing.T) string { return eventFile("truncated.json") },
+			want: []string{"could not use the event payload at GITHUB_EVENT_PATH (failed to unmarshal event payload: unexpected end of JSON input)",
+				"the pull_request payload has no pull_request.head.sha: recording GITHUB_SHA, the test merge commit; set scm-sha to the head commit"}},
+		{name: "a JSON array", event: "push", payload: func(t *testing.T) string { return writeFile(t, "[1, 2]") },
+			want: []string{"could not use the event payload at GITHUB_EVENT_PATH (failed to unmarshal event payload: json: cannot unmarshal array"}},
+		{name: "another event's payload", event: "workflow_run", payload: func(*testing.T) string { return eventFile("push.json") },
+			want: []string{"the workflow_run payload has no workflow_run.head_sha: recording GITHUB_SHA; set scm-sha to the commit"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			r := w.run(step{with: w.with(nil), env: map[string]string{"GITHUB_EVENT_NAME": tt.event, "GITHUB_EVENT_PATH": tt.payload(t), "GITHUB_SHA": sha}})
+			wantCode(t, r, 0)
+			if got := body(t, w.versioner.Requests()[0])["scm_sha"]; got != sha {
+				t.Errorf("scm_sha = %v, want GITHUB_SHA %s", got, sha)
+			}
+			if deps := w.github.Deployments(); len(deps) != 1 || deps[0].SHA != sha {
+				t.Errorf("GitHub deployments = %+v, want one at GITHUB_SHA", deps)
+			}
+			warnings := strings.Join(commands(r.stdout, "warning"), "\n")
+			wantContains(t, "warnings", warnings, tt.want...)
+			wantContains(t, "summary", r.summary, "**Warnings**")
+		})
+	}
+}
+
+// writeFile writes text to a new file and returns its path.
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestBuildEvent(t *testing.T) {
