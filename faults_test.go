@@ -2,12 +2,17 @@ package main
 
 import (
 	"cmp"
+	"encoding/pem"
 	"fmt"
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,6 +387,9 @@ func TestFaults(t *testing.T) {
 			}
 			r := w.run(step{with: with, env: map[string]string{"RUNNER_DEBUG": "1"}})
 			wantCode(t, r, tt.code)
+			if r.stderr != "" {
+				t.Errorf("stderr (where retryablehttp's own logger would write) = %q, want nothing", r.stderr)
+			}
 			if tt.took > 0 && r.took > tt.took {
 				t.Errorf("took %s, want at most %s", r.took, tt.took)
 			}
@@ -571,6 +579,42 @@ func TestNoDuplicates(t *testing.T) {
 			if len(events) != steps || len(keys) != steps {
 				t.Errorf("Versioner recorded %d events with %d idempotency keys, want %d of each (one per step)", len(events), len(keys), steps)
 			}
+		})
+	}
+}
+
+// TestTLS: TLS is never unverified. A Versioner whose certificate no
+// trusted authority signed is refused at once; trusting its authority
+// (SSL_CERT_FILE, which Go reads on Linux) is the way to a private CA.
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	for _, trusted := range []bool{false, true} {
+		t.Run(map[bool]string{false: "self-signed certificate is refused", true: "its authority trusted through SSL_CERT_FILE"}[trusted], func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			srv := httptest.NewTLSServer(w.versioner)
+			t.Cleanup(srv.Close)
+			env := map[string]string{}
+			if trusted {
+				pemFile := filepath.Join(t.TempDir(), "ca.pem")
+				if err := os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				env["SSL_CERT_FILE"] = pemFile
+			}
+			r := w.run(step{with: w.with(map[string]string{"api-url": srv.URL}), env: env})
+			if trusted {
+				wantCode(t, r, 0)
+				wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
+				return
+			}
+			wantCode(t, r, 1)
+			wantPaths(t, "Versioner", w.versioner.Requests())
+			wantContains(t, "stdout", r.stdout, "::error title=Versioner::could not reach Versioner at "+srv.URL+"/deployment-events/: tls: failed to verify certificate: x509: certificate signed by unknown authority")
+			if strings.Contains(r.stdout, "attempts") {
+				t.Errorf("an untrusted certificate was tried again:\n%s", r.stdout)
+			}
+			wantContains(t, "summary", r.summary, githubRow)
 		})
 	}
 }

@@ -135,3 +135,43 @@ func TestHostileInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainHTTPWarning: an http:// api-url sends the api-key in clear
+// text, which is worth a warning unless it stays on the machine.
+func TestPlainHTTPWarning(t *testing.T) {
+	t.Parallel()
+	const warning = "is plain http: the api-key crosses the network in clear text; use https"
+	tests := []struct {
+		apiURL string
+		warn   bool
+	}{
+		{"http://api.versioner.example", true},
+		{"http://10.0.0.5:8080/versioner/", true},
+		{"http://localhost.evil.example", true},
+		{"http://127.0.0.1.nip.io", true},
+		{"https://api.versioner.example", false},
+		{"http://localhost:8080", false},
+		{"http://LocalHost:8080", false},
+		{"http://127.0.0.1:9", false},
+		{"http://127.1.2.3", false},
+		{"http://[::1]:8080/versioner", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.apiURL, func(t *testing.T) {
+			t.Parallel()
+			// A dry run: the warning comes before anything is sent.
+			code, stdout, _, summary := newInProcess(t, tt.apiURL, "https://api.github.com", map[string]string{"dry-run": "true"}).run(t)
+			if code != 0 {
+				t.Fatalf("exit code %d\n%s", code, stdout)
+			}
+			checkStep(t, stdout, summary, testKey, testToken)
+			if got := strings.Contains(stdout, warning); got != tt.warn {
+				t.Errorf("warned: %v, want %v\n%s", got, tt.warn, stdout)
+			}
+			if tt.warn {
+				wantContains(t, "stdout", stdout, "::warning::api-url "+tt.apiURL+" "+warning)
+				wantContains(t, "summary", summary, "plain http")
+			}
+		})
+	}
+}
