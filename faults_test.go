@@ -318,6 +318,15 @@ func TestFaults(t *testing.T) {
 			summary: []string{versionerOK, githubRow},
 		},
 		{
+			name: "Retry-After past the deadline gives up at once", api: "GitHub",
+			inject: gfault("GET", "/deployments", fake.Fault{Status: 503, Header: http.Header{"Retry-After": {"3600"}}}),
+			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
+			stdout: []string{"::error title=GitHub deployment::GitHub: could not list deployments: GitHub: answered 503 Service Unavailable (Retry-After 1h0m0s); the next try is due in 1h0m0s, but only ",
+				"of the timeout is left: gave up rather than wait past it"},
+			summary: []string{versionerOK, "| GitHub | ❌ GitHub: could not list deployments: GitHub: answered 503"},
+			took:    3 * time.Second,
+		},
+		{
 			name: "403 secondary rate limit with retry-after", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Status: 403, Header: http.Header{"Retry-After": {"1"}}, Body: secondary}),
 			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
