@@ -131,7 +131,8 @@ func TestFaults(t *testing.T) {
 			name: "truncated JSON body after the event was recorded", api: "Versioner",
 			inject: vfault(fake.Fault{Commit: true, Status: 201, Body: `{"id": "00000000-0000-4000-8000-0000000`}),
 			code:   0, versioner: []string{deployEvents}, github: gOK, events: 1, states: githubOK, outputs: [2]string{"", "1"},
-			stdout:  []string{"::warning::Versioner recorded the deployment event but answered with a body that is not valid JSON, so its ids are unknown"},
+			stdout: []string{"Versioner: recorded deployment event with no id in the answer (completed)",
+				"::warning::Versioner recorded the deployment event but answered with a body that is not valid JSON, so its ids are unknown"},
 			summary: []string{"| Versioner | ✅ recorded deployment event (Versioner recorded", githubRow},
 		},
 		{
@@ -146,7 +147,8 @@ func TestFaults(t *testing.T) {
 			name: "empty 201 body", api: "Versioner",
 			inject: vfault(fake.Fault{Commit: true, Status: 201}),
 			code:   0, versioner: []string{deployEvents}, github: gOK, events: 1, states: githubOK, outputs: [2]string{"", "1"},
-			stdout:  []string{"::warning::Versioner recorded the deployment event but answered with an empty body, so its ids are unknown"},
+			stdout: []string{"Versioner: recorded deployment event with no id in the answer (completed)",
+				"::warning::Versioner recorded the deployment event but answered with an empty body, so its ids are unknown"},
 			summary: []string{"| Versioner | ✅ recorded deployment event (Versioner recorded", githubRow},
 		},
 		{

@@ -176,7 +176,11 @@ func record(ctx context.Context, a *githubactions.Action, cfg *config.Config, sr
 
 	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", ctx, cfg.Timeout)
 	if rep.VersionerErr == nil {
-		report.Printf(a, "Versioner: recorded %s event %s (%s)", ev.Kind, rep.Versioner.ID, ev.Status)
+		id := rep.Versioner.ID
+		if id == "" {
+			id = "with no id in the answer"
+		}
+		report.Printf(a, "Versioner: recorded %s event %s (%s)", ev.Kind, id, ev.Status)
 	}
 	if gh != nil && rep.GitHubErr == nil {
 		report.Printf(a, "GitHub: deployment %d, status %s", rep.GitHub.DeploymentID, rep.GitHub.State)
