@@ -6,16 +6,31 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export CGO_ENABLED := 0
 
-.PHONY: all build test race lint demo bench clean
+.PHONY: all build test race fuzz lint demo bench clean
 
 all: lint test
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/deploytrack .
 
+# The end-to-end tests spend most of their time waiting (on timeouts,
+# Retry-After, the binary): run more of them at once than there are CPUs.
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -parallel 8 ./...
+
+# Every fuzz target, each for FUZZTIME (go test fuzzes one target at a
+# time); make test runs only their seeds. An input that fails is written
+# under the package's testdata/fuzz, which go test then replays; the
+# directory is not committed: make a finding a seed or a test.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 # staticcheck and actionlint are pinned tool dependencies of tools/go.mod,
 # a module of their own so that the action's go.mod stays lean.

@@ -2,10 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -265,6 +266,59 @@ func TestCommitAndBranchPerEvent(t *testing.T) {
 	}
 }
 
+// TestEventPayloadFallback: a payload that is missing, unreadable, not
+// JSON or of another event than GITHUB_EVENT_NAME says costs its facts
+// and a warning, never the step: the commit comes from GITHUB_SHA.
+func TestEventPayloadFallback(t *testing.T) {
+	t.Parallel()
+	const sha = "5555555555555555555555555555555555555555"
+	tests := []struct {
+		name    string
+		event   string
+		payload func(t *testing.T) string // the GITHUB_EVENT_PATH
+		want    []string                  // warnings
+	}{
+		{name: "missing", event: "push", payload: func(t *testing.T) string { return filepath.Join(t.TempDir(), "event.json") },
+			want: []string{"event.json) does not exist: using the GITHUB_* variables only"}},
+		{name: "unreadable (a directory)", event: "push", payload: func(t *testing.T) string { return t.TempDir() },
+			want: []string{"could not use the event payload at GITHUB_EVENT_PATH (could not read event file: ", "is a directory): using the GITHUB_* variables only"}},
+		{name: "not JSON", event: "pull_request", payload: func(*testing.T) string { return eventFile("truncated.json") },
+			want: []string{"could not use the event payload at GITHUB_EVENT_PATH (failed to unmarshal event payload: unexpected end of JSON input)",
+				"the pull_request payload has no pull_request.head.sha: recording GITHUB_SHA, the test merge commit; set scm-sha to the head commit"}},
+		{name: "a JSON array", event: "push", payload: func(t *testing.T) string { return writeFile(t, "[1, 2]") },
+			want: []string{"could not use the event payload at GITHUB_EVENT_PATH (failed to unmarshal event payload: json: cannot unmarshal array"}},
+		{name: "another event's payload", event: "workflow_run", payload: func(*testing.T) string { return eventFile("push.json") },
+			want: []string{"the workflow_run payload has no workflow_run.head_sha: recording GITHUB_SHA; set scm-sha to the commit"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			r := w.run(step{with: w.with(nil), env: map[string]string{"GITHUB_EVENT_NAME": tt.event, "GITHUB_EVENT_PATH": tt.payload(t), "GITHUB_SHA": sha}})
+			wantCode(t, r, 0)
+			if got := body(t, w.versioner.Requests()[0])["scm_sha"]; got != sha {
+				t.Errorf("scm_sha = %v, want GITHUB_SHA %s", got, sha)
+			}
+			if deps := w.github.Deployments(); len(deps) != 1 || deps[0].SHA != sha {
+				t.Errorf("GitHub deployments = %+v, want one at GITHUB_SHA", deps)
+			}
+			warnings := strings.Join(commands(r.stdout, "warning"), "\n")
+			wantContains(t, "warnings", warnings, tt.want...)
+			wantContains(t, "summary", r.summary, "**Warnings**")
+		})
+	}
+}
+
+// writeFile writes text to a new file and returns its path.
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestBuildEvent(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -437,16 +491,6 @@ func TestRetries(t *testing.T) {
 		}
 		wantContains(t, "stdout", r.stdout, "::debug::Versioner: answered 503 Service Unavailable; retry 1 of 5", "::debug::Versioner: answered 429 Too Many Requests (Retry-After 0s); retry 2 of 5")
 	})
-	t.Run("GitHub secondary rate limit is waited out", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.github.Inject(fake.Fault{Method: "POST", PathSuffix: "/deployments", Status: 403, Header: http.Header{"Retry-After": {"0"}},
-			Body: `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`})
-		wantCode(t, w.run(step{with: w.with(nil)}), 0)
-		if len(w.github.Deployments()) != 1 {
-			t.Errorf("deployments = %+v", w.github.Deployments())
-		}
-	})
 	t.Run("4xx other than 429 are not retried", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
@@ -454,29 +498,6 @@ func TestRetries(t *testing.T) {
 		r := w.run(step{with: w.with(nil)})
 		wantCode(t, r, 1)
 		wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
-	})
-	t.Run("a wait past the deadline gives up at once", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.versioner.Inject(fake.Fault{PathSuffix: "/deployment-events/", Status: 503, Header: http.Header{"Retry-After": {"3600"}}})
-		r := w.run(step{with: w.with(map[string]string{"timeout": "5"})})
-		wantCode(t, r, 1)
-		if r.took > 4*time.Second {
-			t.Errorf("took %s: it should give up at once", r.took)
-		}
-		wantContains(t, "stdout", r.stdout, "the next try is due in 1h0m0s, but only", "gave up rather than wait past it")
-	})
-	t.Run("a hung API is cut by the timeout and the other sink still reports", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.versioner.Inject(fake.Fault{PathSuffix: "/deployment-events/", Hang: true})
-		r := w.run(step{with: w.with(map[string]string{"timeout": "2"})})
-		wantCode(t, r, 1)
-		if r.took > 6*time.Second {
-			t.Errorf("took %s with a 2 s timeout", r.took)
-		}
-		wantContains(t, "stdout", r.stdout, "timed out after 2s waiting for Versioner")
-		wantContains(t, "summary", r.summary, "| GitHub | ✅ deployment 1 created, status `success` |")
 	})
 }
 
@@ -629,21 +650,6 @@ func TestVersionFlag(t *testing.T) {
 	}
 }
 
-// TestLostCreateAnswer: GitHub made the deployment but the answer was
-// lost; the retry finds it instead of creating a second one.
-func TestLostCreateAnswer(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	w.github.Inject(fake.Fault{Method: "POST", PathSuffix: "/deployments", AfterRecord: true})
-	r := w.run(step{with: w.with(nil)})
-	wantCode(t, r, 0)
-	deps := w.github.Deployments()
-	if len(deps) != 1 || len(deps[0].Statuses) != 1 || deps[0].Statuses[0].State != "success" {
-		t.Fatalf("GitHub deployments = %+v, want exactly one, marked success", deps)
-	}
-	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghCreate, ghList, ghStatus("1"))
-}
-
 // TestHungVersionerOnStart: GitHub's status for a started deployment
 // waits for Versioner's preflight answer, but not past the deadline: the
 // deployment is marked error, and the message blames Versioner.
@@ -677,23 +683,6 @@ func TestBuildConflictIsNotABlock(t *testing.T) {
 	r := w.run(step{id: "__b", with: with})
 	wantCode(t, r, 0)
 	wantContains(t, "stdout", r.stdout, "::warning::Versioner: Versioner answered 409 Conflict", "versions are immutable")
-}
-
-// TestPrimaryRateLimit: GitHub's primary limit is waited out until the
-// reset time it names, within the deadline.
-func TestPrimaryRateLimit(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	reset := fmt.Sprint(time.Now().Add(time.Second).Unix())
-	w.github.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: 403,
-		Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {reset}},
-		Body:   `{"message":"API rate limit exceeded for installation ID 1."}`})
-	r := w.run(step{with: w.with(nil), env: map[string]string{"RUNNER_DEBUG": "1"}})
-	wantCode(t, r, 0)
-	wantContains(t, "stdout", r.stdout, "::debug::GitHub: answered 403: primary rate limit exhausted (rate limit resets in")
-	if len(w.github.Deployments()) != 1 {
-		t.Errorf("deployments = %+v", w.github.Deployments())
-	}
 }
 
 // TestNoTokenAfterCrossHostRedirect: a redirect to another host is not

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/fake"
 	"github.com/deploytrack/deploytrack/internal/runner"
 )
@@ -190,4 +193,94 @@ func commands(stdout, kind string) []string {
 		}
 	}
 	return out
+}
+
+// hostile returns the hostile strings of testdata/hostile.json.
+func hostile(t testing.TB) []string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/hostile.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+// inProcess is a step run by calling run, as main does, with the
+// environment the runner gives a container action. Unlike the binary, it
+// takes values the kernel would refuse in an environment (over 128 KiB,
+// or holding NUL bytes).
+type inProcess struct {
+	env             map[string]string
+	output, summary string
+}
+
+// newInProcess sets up a step of a push to main of acme/shop with the
+// given inputs, against Versioner at vURL and GitHub at ghAPI.
+func newInProcess(t testing.TB, vURL, ghAPI string, inputs map[string]string) *inProcess {
+	t.Helper()
+	dir := t.TempDir()
+	s := &inProcess{env: runner.Context(ghAPI, headSHA), output: filepath.Join(dir, "output"), summary: filepath.Join(dir, "summary")}
+	for _, f := range []string{s.output, s.summary} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.env["GITHUB_OUTPUT"], s.env["GITHUB_STEP_SUMMARY"] = s.output, s.summary
+	s.env["GITHUB_EVENT_PATH"] = eventFile("push.json")
+	s.env[retryWaitEnv] = "1ms"
+	defaults := map[string]string{
+		"api-key": testKey, "api-url": vURL, "version": "1.2.3", "environment": "production", "status": "completed",
+		"github-token": testToken, "github-deployment": "true", "dry-run": "false", "timeout": "10",
+	}
+	for k, v := range defaults {
+		s.env[config.EnvName(k)] = v
+	}
+	for k, v := range inputs {
+		s.env[config.EnvName(k)] = v
+	}
+	return s
+}
+
+// run runs the step and returns its exit code, stdout, outputs and summary.
+func (s *inProcess) run(t testing.TB) (int, string, map[string]string, string) {
+	t.Helper()
+	var stdout bytes.Buffer
+	at := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
+	code := run(context.Background(), nil, func(k string) string { return s.env[k] }, &stdout, func() time.Time { return at })
+	f, err := os.Open(s.output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	outputs, err := runner.ParseOutputs(f)
+	if err != nil {
+		t.Fatalf("the runner would fail on the output file: %v", err)
+	}
+	summary, err := os.ReadFile(s.summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), outputs, string(summary)
+}
+
+// checkStep fails the test on what a step must never leave behind,
+// whatever its inputs: a workflow command it did not issue, a secret shown, a
+// summary over GitHub's 1 MiB.
+func checkStep(t testing.TB, stdout, summary string, secrets ...string) {
+	t.Helper()
+	for _, p := range runner.CheckLog(stdout, secrets, "add-mask", "warning", "error", "debug", "group", "endgroup") {
+		t.Error(p)
+	}
+	if len(summary) >= 1<<20 {
+		t.Errorf("summary is %d bytes, over GitHub's 1 MiB", len(summary))
+	}
+	for _, s := range secrets {
+		if strings.Contains(summary, s) {
+			t.Errorf("summary shows the secret %q", s)
+		}
+	}
 }

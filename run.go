@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,7 +280,11 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 
 	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", ctx, cfg.Timeout)
 	if rep.VersionerErr == nil {
-		report.Printf(a, "%sVersioner: recorded %s event %s (%s)", prefix, ev.Kind, rep.Versioner.ID, ev.Status)
+		id := rep.Versioner.ID
+		if id == "" {
+			id = "with no id in the answer"
+		}
+		report.Printf(a, "%sVersioner: recorded %s event %s (%s)", prefix, ev.Kind, id, ev.Status)
 	}
 	if gh != nil && rep.GitHubErr == nil {
 		whose := ""
@@ -431,7 +436,7 @@ func warnings(cfg *config.Config, src ghcontext.Source) []string {
 }
 
 func loopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

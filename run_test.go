@@ -143,3 +143,121 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// TestHostileInputs runs the action in process with inputs no workflow
+// should send, some of which the binary could not even receive (the
+// kernel refuses an environment string over 128 KiB, and any with a NUL
+// byte): each is recorded as given or refused with an error naming the
+// input, and none breaks the log, the outputs or the summary.
+func TestHostileInputs(t *testing.T) {
+	t.Parallel()
+	mb := strings.Repeat("é", 1<<19) // 1 MiB
+	tests := []struct {
+		name   string
+		inputs map[string]string
+		code   int
+		// product is what Versioner must have recorded as product_name;
+		// "" when nothing may reach either API.
+		product string
+		stdout  []string // in the log
+		summary []string // in the summary
+	}{
+		{name: "percent signs", inputs: map[string]string{"product": "100% %25 %0A", "description": "50% done"},
+			product: "100% %25 %0A", summary: []string{"| Product | 100% %25 %0A |"}},
+		{name: "a carriage return in a single-line input is refused", inputs: map[string]string{"version": "1.2.3\r::error::forged"},
+			code: 1, stdout: []string{"::error title=Invalid input%3A version::input version must be a single line, but holds a line break"}},
+		{name: "line breaks in the description are folded", inputs: map[string]string{"description": "one\r\ntwo\rthree\n::error::forged"},
+			product: "shop", summary: []string{"| GitHub | ✅ deployment"}},
+		{name: "workflow commands in every input", inputs: map[string]string{
+			"product": "::error::forged", "environment": "##[set-output name=deployment-id]forged", "deployed-by": "::stop-commands::tok",
+			"scm-branch": "  ::warning::x", "description": "##[error]forged", "build-url": "https://x/##[error]forged"},
+			product: "::error::forged", summary: []string{"| Product | ::error::forged |"}},
+		{name: "workflow commands in every input of a dry run, which prints them", inputs: map[string]string{"dry-run": "true",
+			"product": "::error::forged", "environment": "##[set-output name=deployment-id]forged", "deployed-by": "::stop-commands::tok",
+			"description": "##[error]forged", "metadata": `{"::warning::x": ["##[add-mask]y", "\n::error::z"]}`},
+			stdout: []string{`"product_name": "::error::forged"`, `"environment_name": "##\[set-output name=deployment-id]forged"`}},
+		{name: "unicode", inputs: map[string]string{"product": "部署 🚀", "environment": "prödüction", "version": "v1.0.0-βeta+ü"},
+			product: "部署 🚀", summary: []string{"部署 🚀 v1.0.0-βeta+ü → prödüction"}},
+		{name: "NUL bytes", inputs: map[string]string{"product": "a\x00b", "version": "1\x00"},
+			product: "a\x00b"},
+		{name: "1 MiB values", inputs: map[string]string{"product": mb, "version": mb, "description": mb},
+			product: mb, summary: []string{"*(summary cut to stay under GitHub's 1 MiB limit)*"}},
+		{name: "10 MB metadata is refused, naming the input", inputs: map[string]string{"metadata": `{"blob":"` + strings.Repeat("x", 10<<20) + `"}`},
+			code: 1, stdout: []string{"::error title=Invalid input%3A metadata::input metadata is 10485771 bytes; the limit is 524288 (512 KiB)"}},
+		{name: "metadata just under the limit is sent", inputs: map[string]string{"metadata": `{"blob":"` + strings.Repeat("x", config.MaxMetadataBytes-12) + `"}`},
+			product: "shop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			vs, gh := fake.NewVersioner(testKey), fake.NewGitHub(testToken, "acme", "shop")
+			vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gh)
+			t.Cleanup(vsrv.Close)
+			t.Cleanup(gsrv.Close)
+			code, stdout, outputs, summary := newInProcess(t, vsrv.URL, gsrv.URL+"/api/v3", tt.inputs).run(t)
+			if code != tt.code {
+				t.Fatalf("exit code %d, want %d\n%s", code, tt.code, stdout)
+			}
+			checkStep(t, stdout, summary, testKey, testToken)
+			wantContains(t, "stdout", stdout, tt.stdout...)
+			wantContains(t, "summary", summary, tt.summary...)
+
+			events, deps := vs.Events(), gh.Deployments()
+			if tt.product == "" {
+				if len(vs.Requests())+len(gh.Requests()) != 0 {
+					t.Errorf("an invalid input reached the APIs: %d requests to Versioner, %d to GitHub", len(vs.Requests()), len(gh.Requests()))
+				}
+				return
+			}
+			if len(events) != 1 || events[0].Body["product_name"] != tt.product {
+				t.Fatalf("Versioner recorded %d events, want one with the product as given", len(events))
+			}
+			if len(deps) != 1 || len(deps[0].Statuses) != 1 || len([]rune(deps[0].Statuses[0].Description)) > 140 {
+				t.Errorf("GitHub deployments = %d, want one with one status of at most 140 characters", len(deps))
+			}
+			if outputs["deployment-id"] == "" || outputs["github-deployment-id"] != "1" || outputs["status"] != "completed" {
+				t.Errorf("outputs = %v", outputs)
+			}
+		})
+	}
+}
+
+// TestPlainHTTPWarning: an http:// api-url sends the api-key in clear
+// text, which is worth a warning unless it stays on the machine.
+func TestPlainHTTPWarning(t *testing.T) {
+	t.Parallel()
+	const warning = "is plain http: the api-key crosses the network in clear text; use https"
+	tests := []struct {
+		apiURL string
+		warn   bool
+	}{
+		{"http://api.versioner.example", true},
+		{"http://10.0.0.5:8080/versioner/", true},
+		{"http://localhost.evil.example", true},
+		{"http://127.0.0.1.nip.io", true},
+		{"https://api.versioner.example", false},
+		{"http://localhost:8080", false},
+		{"http://LocalHost:8080", false},
+		{"http://127.0.0.1:9", false},
+		{"http://127.1.2.3", false},
+		{"http://[::1]:8080/versioner", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.apiURL, func(t *testing.T) {
+			t.Parallel()
+			// A dry run: the warning comes before anything is sent.
+			code, stdout, _, summary := newInProcess(t, tt.apiURL, "https://api.github.com", map[string]string{"dry-run": "true"}).run(t)
+			if code != 0 {
+				t.Fatalf("exit code %d\n%s", code, stdout)
+			}
+			checkStep(t, stdout, summary, testKey, testToken)
+			if got := strings.Contains(stdout, warning); got != tt.warn {
+				t.Errorf("warned: %v, want %v\n%s", got, tt.warn, stdout)
+			}
+			if tt.warn {
+				wantContains(t, "stdout", stdout, "::warning::api-url "+tt.apiURL+" "+warning)
+				wantContains(t, "summary", summary, "plain http")
+			}
+		})
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -280,7 +282,7 @@ func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, e
 // answers 404 (the deployment is gone), the step looks it up again as if
 // nothing had been handed over, and posts there; t says where it went.
 func (c *Client) Post(ctx context.Context, ev event.Event, w Where, t *Target, r *github.DeploymentStatusRequest) error {
-	_, _, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
 	var er *github.ErrorResponse
 	if t.handed && errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
 		w.Handoff, w.Known = 0, 0
@@ -289,10 +291,10 @@ func (c *Client) Post(ctx context.Context, ev event.Event, w Where, t *Target, r
 			return ferr
 		}
 		*t = nt
-		_, _, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+		_, resp, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
 	}
 	if err != nil {
-		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", t.ID), err)
+		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", t.ID), resp, err)
 	}
 	return nil
 }
@@ -302,12 +304,17 @@ func (c *Client) Post(ctx context.Context, ev event.Event, w Where, t *Target, r
 func (c *Client) create(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
 	const tries = 3
 	for try := 1; ; try++ {
-		d, _, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
-		if err == nil {
+		d, resp, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
+		if err == nil && d.GetID() != 0 {
 			return d.GetID(), true, nil
 		}
+		if err == nil {
+			// A success without the deployment in it (an empty body):
+			// GitHub made it, most likely, so look for it again.
+			err = fmt.Errorf("GitHub answered %s without the deployment", resp.Status)
+		}
 		if try == tries || !lost(ctx, err) {
-			return 0, false, c.explain(ctx, "create a deployment", err)
+			return 0, false, c.explain(ctx, "create a deployment", resp, err)
 		}
 		if id, _, err = c.scan(ctx, ev, ev.SHA); err != nil || id != 0 {
 			return id, false, err
@@ -324,7 +331,7 @@ func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, [
 	for page := 0; page < maxPages; page++ {
 		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 		if err != nil {
-			return 0, nil, c.explain(ctx, "list deployments", err)
+			return 0, nil, c.explain(ctx, "list deployments", resp, err)
 		}
 		for _, d := range list {
 			if ours(d, ev) {
@@ -369,9 +376,9 @@ func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates [
 		if i == maxCandidates {
 			break
 		}
-		statuses, _, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), &github.ListOptions{PerPage: 100})
+		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), &github.ListOptions{PerPage: 100})
 		if err != nil {
-			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), err)
+			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), resp, err)
 		}
 		for _, s := range statuses {
 			if strings.HasPrefix(s.GetLogURL(), prefix) || strings.HasPrefix(s.GetTargetURL(), prefix) {
@@ -383,11 +390,14 @@ func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates [
 }
 
 // lost reports whether err may hide a create that succeeded: the
-// connection failed after the request was sent.
+// connection failed after the request was sent, or a success came back
+// unreadable. GitHub's refusals are not, nor is a rate limit the step
+// gave up waiting for.
 func lost(ctx context.Context, err error) bool {
 	var er *github.ErrorResponse
 	var ae *github.AcceptedError
-	return ctx.Err() == nil && !errors.As(err, &er) && !errors.As(err, &ae)
+	var ge *httpx.GiveUpError
+	return ctx.Err() == nil && !errors.As(err, &er) && !errors.As(err, &ae) && !errors.As(err, &ge)
 }
 
 // ours reports whether d is this run's deployment of ev's product.
@@ -466,11 +476,16 @@ func URL(serverURL, repository, environment string) string {
 }
 
 // explain turns go-github's errors into messages that say what to do.
-func (c *Client) explain(ctx context.Context, what string, err error) error {
+// resp is the answer, when there was one.
+func (c *Client) explain(ctx context.Context, what string, resp *github.Response, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 		// go-github returns the bare context error when the deadline
 		// passes; the caller names the timeout.
 		return fmt.Errorf("GitHub: could not %s: %w", what, err)
+	}
+	if body := notJSON(resp, err); body != "" {
+		return fmt.Errorf("GitHub answered %s when asked to %s in %s/%s, but with %s: check that GITHUB_API_URL (%s) is GitHub's API, and that no proxy between the runner and GitHub answers in its place",
+			resp.Status, what, c.owner, c.repo, body, strings.TrimSuffix(c.gh.BaseURL.String(), "/"))
 	}
 	var ae *github.AcceptedError
 	if errors.As(err, &ae) {
@@ -515,6 +530,20 @@ func (c *Client) explain(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("GitHub: could not %s: %w", what, ue.Err)
 	}
 	return fmt.Errorf("GitHub: could not %s: %w", what, err)
+}
+
+// notJSON says what a success that go-github could not decode held: a
+// page from a proxy, say. It is "" for any other error.
+func notJSON(resp *github.Response, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if resp == nil || resp.StatusCode/100 != 2 || !(errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return ""
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" || mt == "application/xhtml+xml" {
+		return "an HTML page, not the API's JSON"
+	}
+	return "a body that is not the API's JSON (" + err.Error() + ")"
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -22,6 +22,7 @@ import (
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/httpx"
 )
 
 const (
@@ -372,7 +373,9 @@ func testJSON(t *testing.T, r *http.Request, want map[string]any) {
 }
 
 func respond(w http.ResponseWriter, code int, body string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
 	w.WriteHeader(code)
 	fmt.Fprint(w, body)
 }
@@ -672,6 +675,21 @@ func TestErrors(t *testing.T) {
 			wantSeen: []string{status},
 		},
 		{
+			name: "an HTML page on a 200 is not the API",
+			fail: list, code: 200,
+			header:   map[string]string{"Content-Type": "text/html; charset=utf-8"},
+			body:     "<!DOCTYPE html><html><body>Sign in</body></html>",
+			want:     "GitHub answered 200 OK when asked to list deployments in acme/web, but with an HTML page, not the API's JSON: check that GITHUB_API_URL ({url}) is GitHub's API, and that no proxy between the runner and GitHub answers in its place",
+			wantSeen: []string{list},
+		},
+		{
+			name: "a success cut short is not the API's JSON",
+			fail: status, code: 201,
+			body:     `{"id": 1, "state": "succ`,
+			want:     "GitHub answered 201 Created when asked to post a status to deployment 7 in acme/web, but with a body that is not the API's JSON (unexpected EOF): check that GITHUB_API_URL ({url}) is GitHub's API, and that no proxy between the runner and GitHub answers in its place",
+			wantSeen: []string{status},
+		},
+		{
 			name: "multi-line message is folded",
 			fail: create, code: 422,
 			body:     `{"message":"Validation\nFailed"}`,
@@ -710,7 +728,7 @@ func TestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("got no error")
 			}
-			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+			if diff := cmp.Diff(strings.ReplaceAll(tt.want, "{url}", g.url), err.Error()); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
 			var got []string
@@ -1178,6 +1196,100 @@ func TestPlan(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Plan() (-want +got):\n%s", diff)
 			}
+		})
+	}
+}
+
+// A create whose answer is lost or unreadable may still have made the
+// deployment: Ensure lists again before it creates again. An answer that
+// says nothing was made (a refusal, a rate limit the step gave up waiting
+// for) is not lost.
+func TestEnsureLostAnswer(t *testing.T) {
+	t.Parallel()
+	const (
+		list   = "GET /repos/acme/web/deployments"
+		create = "POST /repos/acme/web/deployments"
+		found  = `[{"id":7,"payload":{"product":"web","run_id":"987654321"}}]`
+	)
+	tests := []struct {
+		name        string
+		create      func(w http.ResponseWriter) // the create's answer; it makes the deployment first
+		wantID      int64
+		wantErr     string
+		wantSeen    []string
+		wantCreated int // deployments GitHub made
+	}{
+		{
+			name:   "an empty 201",
+			create: func(w http.ResponseWriter) { w.WriteHeader(http.StatusCreated) },
+			wantID: 7, wantSeen: []string{list, create, list}, wantCreated: 1,
+		},
+		{
+			name:   "a connection closed before the answer",
+			create: func(w http.ResponseWriter) { panic(http.ErrAbortHandler) },
+			wantID: 7, wantSeen: []string{list, create, list}, wantCreated: 1,
+		},
+		{
+			name:   "a truncated 201",
+			create: func(w http.ResponseWriter) { respond(w, http.StatusCreated, `{"id": 7, "sha": "01234`) },
+			wantID: 7, wantSeen: []string{list, create, list}, wantCreated: 1,
+		},
+		{
+			name: "a secondary rate limit the step gave up waiting for",
+			create: func(w http.ResponseWriter) {
+				respond(w, http.StatusForbidden, `{"message":"You have exceeded a secondary rate limit."}`)
+			},
+			wantErr:  "GitHub: could not create a deployment: GitHub: answered 403: secondary rate limit (secondary rate limit: at least a minute); the next try is due in 1m0s",
+			wantSeen: []string{list, create}, wantCreated: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := setup(t)
+			var mu sync.Mutex
+			created := 0
+			g.mux.HandleFunc(list, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				if created > 0 && tt.wantErr == "" {
+					respond(w, http.StatusOK, found)
+					return
+				}
+				respond(w, http.StatusOK, `[]`)
+			})
+			g.mux.HandleFunc(create, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				created++
+				mu.Unlock()
+				tt.create(w)
+			})
+			hc := httpx.New(httpx.Options{WaitMin: time.Millisecond, WaitMax: time.Millisecond}).For("GitHub")
+			c, err := deployments.New(hc, g.url, token, "acme/web", userAgent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			id, made, err := c.Ensure(ctx, deployment())
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+					t.Errorf("Ensure() error = %v, want it to start %q", err, tt.wantErr)
+				}
+			} else if err != nil || id != tt.wantID || made {
+				t.Errorf("Ensure() = %d, created %v, %v; want %d found again", id, made, err, tt.wantID)
+			}
+			var got []string
+			for _, r := range g.requests() {
+				got = append(got, strings.SplitN(r, "?", 2)[0])
+			}
+			if diff := cmp.Diff(tt.wantSeen, got); diff != "" {
+				t.Errorf("requests mismatch (-want +got):\n%s", diff)
+			}
+			if mu.Lock(); created != tt.wantCreated {
+				t.Errorf("GitHub made %d deployments, want %d", created, tt.wantCreated)
+			}
+			mu.Unlock()
 		})
 	}
 }

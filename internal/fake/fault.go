@@ -2,15 +2,19 @@
 // Versioner event API and GitHub's Deployments REST API. Each fake is an http.Handler meant to be
 // mounted on an httptest.Server; it answers the way the reference documents say the real service
 // does (including its error shapes), records every request so tests can assert the exact sequence,
-// and can be scripted to fail (status codes, lost responses, hangs, latency) so retry and timeout
-// paths can be tested without a network and without sleeping real seconds.
+// and can be scripted to fail (status codes, lost or cut-off responses, hangs, trickling answers,
+// latency) so retry and timeout paths can be tested without a network and without sleeping real
+// seconds.
 package fake
 
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +41,16 @@ type Fault struct {
 	AfterRecord bool
 	// Hang never answers; the handler returns only when the request context is done.
 	Hang bool
+	// Commit processes the request normally and then sends the scripted Status, Header and Body
+	// instead of the fake's own answer: a service that committed and then answered badly (an
+	// empty 201, a truncated body).
+	Commit bool
+	// Cut processes the request normally, sends the status line, the headers and the first half
+	// of the fake's own answer, then resets the connection: an answer lost mid-response.
+	Cut bool
+	// Trickle processes the request normally and sends the fake's own answer one byte at a
+	// time, Trickle apart: a slow server or a congested link.
+	Trickle time.Duration
 }
 
 func (f Fault) matches(r *http.Request) bool {
@@ -159,13 +173,16 @@ func (c *recorder) serve(w http.ResponseWriter, r *http.Request, defaults func(h
 		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: the server aborts without answering
 	}
 	var rp reply
-	if fault != nil {
+	if fault == nil || fault.Cut || fault.Trickle > 0 {
+		rp = handle(r, body)
+	} else {
+		if fault.Commit {
+			handle(r, body)
+		}
 		rp = reply{status: fault.Status, header: fault.Header, body: []byte(fault.Body)}
 		if rp.status == 0 {
 			rp.status = http.StatusInternalServerError
 		}
-	} else {
-		rp = handle(r, body)
 	}
 	h := w.Header()
 	defaults(h)
@@ -173,6 +190,53 @@ func (c *recorder) serve(w http.ResponseWriter, r *http.Request, defaults func(h
 		h[http.CanonicalHeaderKey(k)] = vs
 	}
 	c.answered(rec, rp.status)
+	switch {
+	case fault != nil && fault.Cut:
+		cut(w, rp)
+	case fault != nil && fault.Trickle > 0:
+		trickle(w, r, rp, fault.Trickle)
+	default:
+		w.WriteHeader(rp.status)
+		w.Write(rp.body)
+	}
+}
+
+// cut sends the status line, the headers and half the body of rp, then resets the connection
+// (a TCP RST, as a crashing proxy or a dropped link leaves it), so the client reads an answer
+// that stops short of its Content-Length.
+func cut(w http.ResponseWriter, rp reply) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: abort without answering
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(rp.body)))
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", rp.status, http.StatusText(rp.status))
+	w.Header().Write(buf)
+	buf.WriteString("\r\n")
+	buf.Write(rp.body[:len(rp.body)/2])
+	buf.Flush()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close with a reset, not an orderly end of stream
+	}
+	conn.Close()
+}
+
+// trickle sends rp with its headers at once and its body one byte every d, until the body is
+// sent or the client hangs up.
+func trickle(w http.ResponseWriter, r *http.Request, rp reply, d time.Duration) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(rp.body)))
 	w.WriteHeader(rp.status)
-	w.Write(rp.body)
+	rc := http.NewResponseController(w)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for i := range rp.body {
+		if _, err := w.Write(rp.body[i : i+1]); err != nil || rc.Flush() != nil {
+			return
+		}
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -303,5 +304,62 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Errorf("%d distinct deployment ids, want %d", len(seen), n)
+	}
+}
+
+// The service commits, then answers with the scripted answer instead of its own.
+func TestFaultCommit(t *testing.T) {
+	t.Parallel()
+	v := newVersioner()
+	v.Inject(Fault{PathSuffix: "/deployment-events/", Commit: true, Status: 201, Body: `{"id": "00000000-00`})
+	srv := start(t, v)
+	got := vpost(t, srv, "/deployment-events/", deployBody, "Idempotency-Key", "k1")
+	if got.status != 201 || got.body != `{"id": "00000000-00` {
+		t.Errorf("answer = %d %q, want the scripted one", got.status, got.body)
+	}
+	if n := len(v.Events()); n != 1 {
+		t.Fatalf("%d events, want 1: the service committed", n)
+	}
+	// The idempotency record holds the fake's own answer: a retry gets the ids.
+	retry := vpost(t, srv, "/deployment-events/", deployBody, "Idempotency-Key", "k1")
+	if retry.status != 201 || field(t, retry.body, "id") != "00000000-0000-4000-8000-000000000001" || len(v.Events()) != 1 {
+		t.Errorf("retry = %d %s with %d events, want the first event's answer and no second event", retry.status, retry.body, len(v.Events()))
+	}
+}
+
+// The answer stops halfway through its body and the connection is reset.
+func TestFaultCut(t *testing.T) {
+	t.Parallel()
+	g := newGitHub()
+	g.Inject(Fault{Method: "POST", PathSuffix: "/deployments", Cut: true})
+	srv := start(t, g)
+	res, err := sendCtx(context.Background(), srv, "POST", "/api/v3"+repoPath, createOK, "Authorization", "token "+token)
+	if err == nil {
+		t.Fatalf("a cut answer read whole: %d %q", res.status, res.body)
+	}
+	if res.status != 201 || res.body == "" || !strings.HasPrefix(res.body, `{`) {
+		t.Errorf("before the cut the client saw %d %q, want 201 and the start of the body", res.status, res.body)
+	}
+	if n := len(g.Deployments()); n != 1 {
+		t.Errorf("%d deployments, want 1: GitHub committed before the cut", n)
+	}
+	if reqs := g.Requests(); len(reqs) != 1 || reqs[0].Status != 201 {
+		t.Errorf("request log = %+v, want one request answered 201", reqs)
+	}
+}
+
+// The answer arrives whole, one byte at a time.
+func TestFaultTrickle(t *testing.T) {
+	t.Parallel()
+	v := newVersioner()
+	v.Inject(Fault{PathSuffix: "/deployment-events/", Trickle: time.Millisecond})
+	srv := start(t, v)
+	began := time.Now()
+	got := vpost(t, srv, "/deployment-events/", deployBody)
+	if got.status != 201 || field(t, got.body, "id") != "00000000-0000-4000-8000-000000000001" {
+		t.Errorf("answer = %d %s", got.status, got.body)
+	}
+	if took, least := time.Since(began), time.Duration(len(got.body)-1)*time.Millisecond; took < least {
+		t.Errorf("a %d-byte answer trickled in %v, want at least %v", len(got.body), took, least)
 	}
 }

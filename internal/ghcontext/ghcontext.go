@@ -4,7 +4,10 @@
 package ghcontext
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 
@@ -44,6 +47,12 @@ type Source struct {
 // commit, say) and a warning, never the step.
 func Load(a *githubactions.Action) Source {
 	var warnings []string
+	if p := a.Getenv("GITHUB_EVENT_PATH"); p != "" {
+		// go-githubactions reads a missing file as an empty payload.
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			warnings = append(warnings, fmt.Sprintf("the event payload at GITHUB_EVENT_PATH (%s) does not exist: using the GITHUB_* variables only", p))
+		}
+	}
 	ctx, err := a.Context()
 	if ctx == nil {
 		// The payload could not be read or parsed: read the rest without it.

@@ -113,9 +113,10 @@ func TestLoad(t *testing.T) {
 			}),
 		},
 		{
-			name: "missing payload file is not an error",
-			env:  map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": events("absent.json"), "GITHUB_SHA": "abc"},
-			want: with(func(s *Source) { s.EventName, s.SHA = "push", "abc" }),
+			name:        "missing payload file is a warning, not an error",
+			env:         map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": events("absent.json"), "GITHUB_SHA": "abc"},
+			want:        with(func(s *Source) { s.EventName, s.SHA = "push", "abc" }),
+			wantWarning: "absent.json) does not exist: using the GITHUB_* variables only",
 		},
 		{
 			name:        "truncated payload falls back to the variables with a warning",

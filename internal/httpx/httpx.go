@@ -80,6 +80,12 @@ func New(o Options) *Client {
 	}
 	rc.CheckRetry = c.checkRetry
 	rc.Backoff = func(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
+		// checkRetry has decided the wait, and logged it.
+		if resp != nil && resp.Request != nil {
+			if st := stateOf(resp.Request.Context()); st != nil {
+				return st.wait
+			}
+		}
 		d, _ := c.wait(attempt, resp)
 		return d
 	}
@@ -145,6 +151,22 @@ func (e *TimeoutError) Error() string {
 // Unwrap lets errors.Is(err, context.DeadlineExceeded) hold.
 func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
+// CutError is an answer that broke off before its end: the connection
+// failed while its body was read.
+type CutError struct {
+	API    string
+	Status string // the answer's status line, such as "201 Created"
+	Err    error
+}
+
+func (e *CutError) Error() string { return e.API + " " + e.reason() }
+
+func (e *CutError) reason() string {
+	return fmt.Sprintf("answered %s, but the connection broke before the end of the answer (%v)", e.Status, e.Err)
+}
+
+func (e *CutError) Unwrap() error { return e.Err }
+
 // GiveUpError is a retry the deadline leaves no room for: the API asked
 // for a wait longer than the time left, so the step stops at once.
 type GiveUpError struct {
@@ -173,6 +195,7 @@ func Attempts(resp *http.Response) int {
 type state struct {
 	api      string
 	attempts int
+	wait     time.Duration // before the next attempt, as checkRetry decided
 }
 
 type stateKey struct{}
@@ -216,16 +239,33 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	reason, retry, perr := classify(resp, err)
+	// final is what the caller gets when the request is not tried again:
+	// the answer, or the error that cut it short.
+	var final error
+	if !retry && err == nil && perr == nil {
+		// An answer that breaks off midway is a connection failure, and
+		// is retried as one: read it here, inside the retry loop.
+		rerr := readBody(resp)
+		if rerr == nil {
+			return false, nil
+		}
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		cut := &CutError{API: st.api, Status: resp.Status, Err: rerr}
+		reason, retry, err, final = cut.reason(), true, cut, cut
+		resp = nil // its headers belong to an answer that never arrived
+	}
 	if !retry {
 		return false, perr
 	}
 	if err != nil && ctx.Value(noReplayKey{}) != nil && !notSent(err) {
 		c.opts.Debugf("%s: %s; not sent again: the server may have acted on it", st.api, reason)
-		return false, nil
+		return false, final
 	}
 	if st.attempts > c.opts.Retries {
 		c.opts.Debugf("%s: %s; giving up after %s", st.api, reason, plural(st.attempts, "attempt"))
-		return false, nil
+		return false, final
 	}
 	wait, why := c.wait(st.attempts-1, resp)
 	if why != "" {
@@ -236,8 +276,30 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return false, &GiveUpError{API: st.api, Reason: reason, Wait: wait, Left: left}
 		}
 	}
-	c.opts.Debugf("%s: %s; retry %d of %d in %s", st.api, reason, st.attempts, c.opts.Retries, wait)
+	c.opts.Debugf("%s: %s; retry %d of %d in %s", st.api, reason, st.attempts, c.opts.Retries, seconds(wait))
+	st.wait = wait
 	return true, nil
+}
+
+// maxBuffered bounds how much of an answer readBody holds in memory; the
+// APIs' answers are far smaller, and the rest of a larger one is left to
+// stream.
+const maxBuffered = 16 << 20
+
+// readBody reads resp's body into memory, so that an answer cut off
+// midway shows here, where it can be retried, and not later in the
+// caller, once the retries are over.
+func readBody(resp *http.Response) error {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBuffered))
+	if err != nil {
+		resp.Body.Close()
+		return err
+	}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	return nil
 }
 
 // classify returns why an answer is worth another try, if it is.

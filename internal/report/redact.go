@@ -17,11 +17,16 @@ type Secrets []string
 // still masks it in the log).
 const minSecret = 4
 
-// Redact replaces every secret in s with ***.
+// Redact replaces every secret in s with ***, until none is left: the
+// mask and the text around it cannot make up a secret again. (Each round
+// shortens s, as a secret is longer than the mask.)
 func (ss Secrets) Redact(s string) string {
-	for _, secret := range ss {
-		if len(secret) >= minSecret {
-			s = strings.ReplaceAll(s, secret, "***")
+	for again := true; again; {
+		again = false
+		for _, secret := range ss {
+			if len(secret) >= minSecret && strings.Contains(s, secret) {
+				s, again = strings.ReplaceAll(s, secret, "***"), true
+			}
 		}
 	}
 	return s
@@ -44,6 +49,22 @@ func (ss Secrets) RedactMarkdown(s string) string {
 	return s
 }
 
+// escaped adds to ss the form each secret takes in the message of a
+// workflow command (% \r \n escaped), which the runner shows unescaped.
+func (ss Secrets) escaped() Secrets {
+	out := append(Secrets(nil), ss...)
+	for _, s := range ss {
+		if e := dataEscaper.Replace(s); e != s {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// dataEscaper escapes a workflow command's message as go-githubactions
+// does.
+var dataEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+
 // Writer returns w with every secret redacted from what is written to it,
 // except in the ::add-mask:: commands that register them. The runner's
 // library writes each command or line in one call.
@@ -51,7 +72,7 @@ func (ss Secrets) Writer(w io.Writer) io.Writer {
 	if len(ss) == 0 {
 		return w
 	}
-	return &redactor{w: w, ss: ss}
+	return &redactor{w: w, ss: ss.escaped()}
 }
 
 type redactor struct {

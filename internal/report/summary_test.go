@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -155,12 +156,26 @@ func checkTables(t *testing.T, s string) {
 			t.Errorf("line %d %q is not one the summary writes: a value broke out of its place", i+2, line)
 		}
 	}
-	for _, bad := range []string{"<", ">", "](javascript", "](data:", "](vbscript", "![", "\r"} {
+	// A link's destination and a code span show their text as it is
+	// (link encodes the parentheses and spaces that could end a
+	// destination early; code replaces backticks).
+	text := codeSpan.ReplaceAllString(destination.ReplaceAllString(s, "]()"), "$1``")
+	for _, bad := range []string{"<", ">", "![", "\r"} {
+		if unescaped(text, bad) {
+			t.Errorf("summary contains %q:\n%s", bad, s)
+		}
+	}
+	for _, bad := range []string{"](javascript", "](data:", "](vbscript"} {
 		if unescaped(s, bad) {
 			t.Errorf("summary contains %q:\n%s", bad, s)
 		}
 	}
 }
+
+var (
+	destination = regexp.MustCompile(`\]\(https?://[^ ()]*\)`)
+	codeSpan    = regexp.MustCompile("(^|[^\\\\])`[^`]*`")
+)
 
 // unescaped reports whether sub occurs in s other than right after a
 // backslash (\](javascript: is text, not the end of a link).

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -111,22 +112,18 @@ func fileCommand(a *githubactions.Action, name, msg string) (err error) {
 	return nil
 }
 
-// Printf prints one line of the log; text from outside can never start a
-// workflow command there (see logLine).
+// Printf prints one line of the log, which the runner never reads as a
+// workflow command, whatever text from outside it holds: line breaks are
+// escaped, so no text begins a line of its own; a line that would start
+// with "::" (white space aside) starts with a backslash instead; and
+// "##[", the older command syntax the runner finds anywhere in a line,
+// becomes "##\[".
 func Printf(a *githubactions.Action, format string, args ...any) {
-	a.Infof("%s", logLine(fmt.Sprintf(format, args...)))
-}
-
-// logLine makes one line of text safe to print: its line breaks are
-// escaped, the runner's legacy ##[command] form (which it finds anywhere
-// in a line) is broken up, and a line that would still begin with :: once
-// the runner trims its leading spaces is quoted.
-func logLine(s string) string {
-	s = lineEscaper.Replace(s)
-	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
-		s = "> " + s
+	line := lineEscaper.Replace(fmt.Sprintf(format, args...))
+	if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") {
+		line = `\` + line
 	}
-	return s
+	a.Infof("%s", line)
 }
 
-var lineEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`, "##[", "## [")
+var lineEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`, "##[", `##\[`)

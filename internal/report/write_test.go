@@ -13,6 +13,7 @@ import (
 
 	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/report"
+	ghrunner "github.com/deploytrack/deploytrack/internal/runner"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
@@ -54,52 +55,21 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// parseOutputs reads a GITHUB_OUTPUT file the way the runner does
-// (actions/runner FileCommandManager): name=value lines, and name<<DELIM
-// heredocs whose value runs to the first line equal to DELIM.
-func parseOutputs(t *testing.T, text string) map[string][]string {
+// parseOutputs reads a GITHUB_OUTPUT file as the runner does.
+func parseOutputs(t *testing.T, text string) map[string]string {
 	t.Helper()
-	out := map[string][]string{}
-	lines := strings.SplitAfter(text, "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimSuffix(strings.TrimSuffix(lines[i], "\n"), "\r")
-		if line == "" {
-			continue
-		}
-		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
-		if eq >= 0 && (heredoc < 0 || eq < heredoc) {
-			out[line[:eq]] = append(out[line[:eq]], line[eq+1:])
-			continue
-		}
-		if heredoc < 0 {
-			t.Fatalf("output file line %q is neither name=value nor name<<DELIM", line)
-		}
-		name, delim := line[:heredoc], line[heredoc+2:]
-		var value strings.Builder
-		found := false
-		for i++; i < len(lines); i++ {
-			l := strings.TrimSuffix(lines[i], "\n")
-			l = strings.TrimSuffix(l, "\r")
-			if l == delim {
-				found = true
-				break
-			}
-			value.WriteString(lines[i])
-		}
-		if !found {
-			t.Fatalf("output %s: delimiter %q not found", name, delim)
-		}
-		v := strings.TrimSuffix(value.String(), "\n")
-		out[name] = append(out[name], strings.TrimSuffix(v, "\r"))
+	out, err := ghrunner.ParseOutputs(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("the runner would fail on the output file: %v\n%q", err, text)
 	}
 	return out
 }
 
 // wantOutputs is every output of r, as the runner would read them.
-func wantOutputs(r *report.Report) map[string][]string {
-	m := map[string][]string{}
+func wantOutputs(r *report.Report) map[string]string {
+	m := map[string]string{}
 	for _, o := range r.Outputs() {
-		m[o.Name] = append(m[o.Name], o.Value)
+		m[o.Name] = o.Value
 	}
 	return m
 }
@@ -226,10 +196,6 @@ func TestSetOutputsCannotForge(t *testing.T) {
 			}
 			got := parseOutputs(t, readFile(t, run.output))
 			want := wantOutputs(r)
-			// The runner drops one trailing CR of a heredoc value with its
-			// line break; nothing else may differ.
-			want["deployment-id"] = []string{strings.TrimSuffix(tt.value, "\r")}
-			want["deployment_id"] = want["deployment-id"]
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("outputs mismatch (-want +got):\n%s\nfile:\n%s", diff, readFile(t, run.output))
 			}
@@ -241,18 +207,18 @@ func TestSetOutputsFreshDelimiter(t *testing.T) {
 	t.Parallel()
 	run := newRunner(t)
 	a := run.action()
-	if err := report.SetOutputs(a, report.Output{Name: "x", Value: "one"}, report.Output{Name: "x", Value: "two"}); err != nil {
+	if err := report.SetOutputs(a, report.Output{Name: "x", Value: "one"}, report.Output{Name: "y", Value: "two"}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(readFile(t, run.output), "\n")
-	// x<<D1, one, D1, x<<D2, two, D2, ""
+	// x<<D1, one, D1, y<<D2, two, D2, ""
 	if len(lines) != 7 {
 		t.Fatalf("output file has %d lines, want 7:\n%q", len(lines), lines)
 	}
-	if lines[0] == lines[3] {
+	if strings.TrimPrefix(lines[0], "x") == strings.TrimPrefix(lines[3], "y") {
 		t.Errorf("two outputs share the delimiter %q", lines[0])
 	}
-	if diff := cmp.Diff(map[string][]string{"x": {"one", "two"}}, parseOutputs(t, readFile(t, run.output))); diff != "" {
+	if diff := cmp.Diff(map[string]string{"x": "one", "y": "two"}, parseOutputs(t, readFile(t, run.output))); diff != "" {
 		t.Errorf("outputs mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -344,9 +310,9 @@ func TestPrintf(t *testing.T) {
 		{name: "CRLF command", format: "value: %s", args: []any{"a\r\n::add-mask::x"}, want: `value: a\r\n::add-mask::x` + "\n"},
 		{name: "indented command", format: "value: %s", args: []any{"a\n   ::error::x"}, want: `value: a\n   ::error::x` + "\n"},
 		{name: "stop-commands", format: "%s", args: []any{"x\n::stop-commands::tok\n::error::y"}, want: `x\n::stop-commands::tok\n::error::y` + "\n"},
-		{name: "text first on the line", format: "%s: recorded", args: []any{"::error::x"}, want: "> ::error::x: recorded\n"},
-		{name: "text first after spaces", format: "%s", args: []any{"  \t::warning::x"}, want: "> " + "  \t::warning::x\n"},
-		{name: "legacy command anywhere", format: "product %s", args: []any{"shop##[warning]x"}, want: "product shop## [warning]x\n"},
+		{name: "text first on the line", format: "%s: recorded", args: []any{"::error::x"}, want: "\\::error::x: recorded\n"},
+		{name: "text first after spaces", format: "%s", args: []any{"  \t::warning::x"}, want: "\\  \t::warning::x\n"},
+		{name: "legacy command anywhere", format: "product %s", args: []any{"shop##[warning]x"}, want: "product shop##\\[warning]x\n"},
 		{name: "percent is kept", format: "%s", args: []any{"100%"}, want: "100%\n"},
 		{name: "format verbs in values are not read", format: "%s", args: []any{"%s %d %!"}, want: "%s %d %!\n"},
 		{name: "newline in the format", format: "a\n%s", args: []any{"b"}, want: `a\nb` + "\n"},
@@ -388,9 +354,9 @@ func TestWriteHandoff(t *testing.T) {
 		if err := report.Write(run.action(), r); err != nil {
 			t.Fatalf("Write() error = %v", err)
 		}
-		want := map[string][]string{}
+		want := map[string]string{}
 		if job {
-			want[deployments.HandoffVar(r.Event)] = []string{"42"}
+			want[deployments.HandoffVar(r.Event)] = "42"
 		}
 		if diff := cmp.Diff(want, parseOutputs(t, readFile(t, env))); diff != "" {
 			t.Errorf("job %v: GITHUB_ENV mismatch (-want +got):\n%s", job, diff)

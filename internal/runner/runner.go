@@ -9,7 +9,6 @@
 package runner
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -226,9 +225,13 @@ func postEntrypoint(s Step) (string, error) {
 	return link, nil
 }
 
-// ParseOutputs reads a GITHUB_OUTPUT file as the runner does: name=value
-// lines and name<<DELIMITER blocks. A name written twice is an error: the
-// runner would keep the last, hiding a forged value.
+// ParseOutputs reads a GITHUB_OUTPUT file as the runner does on Linux
+// (actions/runner FileCommandManager): lines end at "\n" alone, so a
+// carriage return is part of the text; empty lines are skipped; a line is
+// name=value, or name<<DELIMITER starting a value that runs to the first
+// line equal to DELIMITER, without the line break before it. A name
+// written twice is an error: the runner would keep the last, hiding a
+// forged value.
 func ParseOutputs(r io.Reader) (map[string]string, error) {
 	return parseFileCommand(r, false)
 }
@@ -236,6 +239,10 @@ func ParseOutputs(r io.Reader) (map[string]string, error) {
 // parseFileCommand reads a GITHUB_OUTPUT, GITHUB_ENV or GITHUB_STATE file;
 // in the last two a later line for a name replaces an earlier one.
 func parseFileCommand(r io.Reader, dupOK bool) (map[string]string, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
 	set := func(name, v string) error {
 		if _, dup := out[name]; dup && !dupOK {
@@ -244,40 +251,46 @@ func parseFileCommand(r io.Reader, dupOK bool) (map[string]string, error) {
 		out[name] = v
 		return nil
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	lines := strings.SplitAfter(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSuffix(lines[i], "\n")
 		if line == "" {
 			continue
 		}
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			closed := false
-			for sc.Scan() {
-				if sc.Text() == delim {
-					closed = true
-					break
-				}
-				val = append(val, sc.Text())
-			}
-			if !closed {
-				return nil, fmt.Errorf("output %s: delimiter %s never closes", name, delim)
-			}
-			if err := set(name, strings.Join(val, "\n")); err != nil {
+		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
+		if eq >= 0 && (heredoc < 0 || eq < heredoc) {
+			if err := set(line[:eq], line[eq+1:]); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		name, val, ok := strings.Cut(line, "=")
-		if !ok {
+		if heredoc < 0 {
 			return nil, fmt.Errorf("malformed output line %q", line)
 		}
-		if err := set(name, val); err != nil {
+		name, delim := line[:heredoc], line[heredoc+2:]
+		if name == "" || delim == "" {
+			return nil, fmt.Errorf("output line %q has no name or no delimiter", line)
+		}
+		var val strings.Builder
+		closed := false
+		for i++; i < len(lines); i++ {
+			if strings.TrimSuffix(lines[i], "\n") == delim {
+				closed = true
+				break
+			}
+			if !strings.HasSuffix(lines[i], "\n") {
+				break // the runner fails on a last line without its line break
+			}
+			val.WriteString(lines[i])
+		}
+		if !closed {
+			return nil, fmt.Errorf("output %s: delimiter %s never closes", name, delim)
+		}
+		if err := set(name, strings.TrimSuffix(val.String(), "\n")); err != nil {
 			return nil, err
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // Job runs the steps of one job in order, as the runner does: what a

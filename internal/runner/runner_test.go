@@ -21,6 +21,14 @@ func TestParseOutputs(t *testing.T) {
 		{"unclosed heredoc", "a<<EOF\nvalue\n", nil, "never closes"},
 		{"duplicate name", "a=1\na=2\n", nil, "written twice"},
 		{"malformed", "garbage\n", nil, "malformed"},
+		{"a carriage return is part of a value", "a<<D\none\r\nD\r\nD\n", map[string]string{"a": "one\r\nD\r"}, ""},
+		{"a delimiter line with a carriage return does not close", "a<<D\nx\nD\r\n", nil, "never closes"},
+		{"lines of newlines", "a<<D\n\n\n\nD\n", map[string]string{"a": "\n\n"}, ""},
+		{"the delimiter may end the file", "a<<D\nx\nD", map[string]string{"a": "x"}, ""},
+		{"a value line must end with its line break", "a<<D\nx", nil, "never closes"},
+		{"heredoc without a name", "<<D\nx\nD\n", nil, "no name"},
+		{"heredoc without a delimiter", "a<<\nx\n\n", nil, "no delimiter"},
+		{"= before << is a plain line", "a=b<<c\n", map[string]string{"a": "b<<c"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,6 +32,10 @@ func (e *APIError) Error() string {
 	case http.StatusUnprocessableEntity:
 		hint = ": the event was refused as invalid"
 	}
+	if e.Status >= 200 && e.Status <= 299 {
+		// A success that is not the API's answer: a web page at api-url.
+		hint = ": check api-url: it should be the API's base, such as https://api.versioner.io"
+	}
 	s := fmt.Sprintf("Versioner answered %d %s for POST %s", e.Status, http.StatusText(e.Status), e.Endpoint)
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.Attempts)
@@ -127,14 +131,19 @@ func detail(d json.RawMessage, raw []byte) string {
 		return oneLine(string(d))
 	}
 	// Not the API's JSON: an HTML error page from a proxy, say.
-	text := strings.TrimSpace(string(raw))
-	if text == "" {
-		return ""
+	if text := snippet(raw); text != "" {
+		return "unexpected body: " + text
 	}
+	return ""
+}
+
+// snippet is the start of a body that is not the API's JSON, on one line.
+func snippet(raw []byte) string {
+	text := strings.TrimSpace(string(raw))
 	if r := []rune(text); len(r) > 200 {
 		text = string(r[:200]) + "…"
 	}
-	return "unexpected body: " + oneLine(text)
+	return oneLine(text)
 }
 
 func oneLine(s string) string {

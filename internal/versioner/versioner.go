@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,7 +97,18 @@ func (c *Client) Record(ctx context.Context, ev event.Event) (Result, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return Result{}, decodeError(endpoint, resp, raw)
 	}
+	if page(resp, raw) {
+		// A web page, not the API: a sign-in page or a web app's catch-all
+		// route at a wrong api-url. Nothing was recorded.
+		return Result{}, &APIError{Endpoint: endpoint, Status: resp.StatusCode, Detail: "an HTML page, not the API's JSON: " + snippet(raw), Attempts: httpx.Attempts(resp)}
+	}
 	return decodeResult(ev.Kind, raw), nil
+}
+
+// page reports whether an answer is a web page rather than the API's JSON.
+func page(resp *http.Response, raw []byte) bool {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return mt == "text/html" || mt == "application/xhtml+xml" || bytes.HasPrefix(bytes.TrimSpace(raw), []byte("<"))
 }
 
 func unreachable(endpoint string, err error) error {
@@ -104,9 +116,11 @@ func unreachable(endpoint string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	// These name the API and say what went wrong already.
 	var te *httpx.TimeoutError
 	var ge *httpx.GiveUpError
-	if errors.As(err, &te) || errors.As(err, &ge) {
+	var ce *httpx.CutError
+	if errors.As(err, &te) || errors.As(err, &ge) || errors.As(err, &ce) {
 		return err
 	}
 	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
@@ -130,9 +144,12 @@ type response struct {
 func decodeResult(k config.Kind, raw []byte) Result {
 	var r response
 	if err := json.Unmarshal(raw, &r); err != nil || r.ID == "" {
-		what := "an empty body"
-		if len(bytes.TrimSpace(raw)) > 0 {
-			what = "a body without an event id"
+		what := "a body without an event id"
+		switch {
+		case len(bytes.TrimSpace(raw)) == 0:
+			what = "an empty body"
+		case err != nil:
+			what = "a body that is not valid JSON"
 		}
 		return Result{Note: fmt.Sprintf("Versioner recorded the %s event but answered with %s, so its ids are unknown", k, what)}
 	}

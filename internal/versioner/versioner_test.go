@@ -257,12 +257,12 @@ func TestRecordResult(t *testing.T) {
 			want:   versioner.Result{Note: "Versioner recorded the deployment event but answered with a body without an event id, so its ids are unknown"},
 		},
 		{
-			name:   "HTML on a 200",
+			name:   "truncated JSON",
 			kind:   config.Deployment,
-			status: http.StatusOK,
-			ctype:  "text/html",
-			body:   "<html><body>OK</body></html>",
-			want:   versioner.Result{Note: "Versioner recorded the deployment event but answered with a body without an event id, so its ids are unknown"},
+			status: http.StatusCreated,
+			ctype:  "application/json",
+			body:   `{"id": "8d1f5c2e-00`,
+			want:   versioner.Result{Note: "Versioner recorded the deployment event but answered with a body that is not valid JSON, so its ids are unknown"},
 		},
 	}
 	for _, tt := range tests {
@@ -375,6 +375,22 @@ func TestRecordErrors(t *testing.T) {
 			body:         "<html>\n<body><h1>Access denied</h1></body>\n</html>\n",
 			want:         &versioner.APIError{Endpoint: endpoint, Status: 403, Detail: "unexpected body: <html> <body><h1>Access denied</h1></body> </html>", Attempts: 1},
 			wantMsg:      "Versioner answered 403 Forbidden for POST {url}/deployment-events/: unexpected body: <html> <body><h1>Access denied</h1></body> </html>: the api-key lacks permission for this product or environment",
+			wantRequests: 1,
+		},
+		{
+			name:         "HTML page on a 200 is not the API: nothing was recorded",
+			status:       http.StatusOK,
+			header:       map[string]string{"Content-Type": "text/html; charset=utf-8"},
+			body:         "<!DOCTYPE html>\n<html><body>Sign in</body></html>",
+			want:         &versioner.APIError{Endpoint: endpoint, Status: 200, Detail: "an HTML page, not the API's JSON: <!DOCTYPE html> <html><body>Sign in</body></html>", Attempts: 1},
+			wantMsg:      "Versioner answered 200 OK for POST {url}/deployment-events/: an HTML page, not the API's JSON: <!DOCTYPE html> <html><body>Sign in</body></html>: check api-url: it should be the API's base, such as https://api.versioner.io",
+			wantRequests: 1,
+		},
+		{
+			name:         "a page without a Content-Type is still a page",
+			status:       http.StatusCreated,
+			body:         "  <html>hello</html>",
+			want:         &versioner.APIError{Endpoint: endpoint, Status: 201, Detail: "an HTML page, not the API's JSON: <html>hello</html>", Attempts: 1},
 			wantRequests: 1,
 		},
 		{
