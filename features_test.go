@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -394,5 +395,37 @@ func TestAutoFinishAfterAStartVersionerRefused(t *testing.T) {
 	jobPost(t, j)
 	if ev := eventStatuses(w); len(ev) != 0 {
 		t.Errorf("post step recorded %v for a start Versioner refused", ev)
+	}
+}
+
+// TestAutoFinishOnTheJobsDeployment is auto-finish in a job with an
+// environment: key: both the main step and its post step post to the
+// deployment GitHub made for the job, and the post step goes straight to
+// it.
+func TestAutoFinishOnTheJobsDeployment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := w.github.AddJobDeployment(fake.JobDeployment{RunID: "987654321", JobID: "31415926", SHA: headSHA})
+	j := w.job(nil)
+	start := jobRun(t, j, w.with(map[string]string{"status": "started", "auto-finish": "true"}))
+	code(t, start, 0)
+	if start.Outputs["github-deployment-source"] != "job" {
+		t.Fatalf("the main step used %q's deployment, want the job's: %v", start.Outputs["github-deployment-source"], start.Outputs)
+	}
+	w.versioner.Reset()
+	w.github.Reset()
+	post := jobPost(t, j)[0]
+	code(t, post, 0)
+	wantPaths(t, "GitHub", w.github.Requests(), ghStatus(fmt.Sprint(id)))
+	if post.Outputs["github-deployment-source"] != "job" || post.Outputs["github-deployment-id"] != fmt.Sprint(id) {
+		t.Errorf("post step outputs %v", post.Outputs)
+	}
+	deps := w.github.Deployments()
+	if len(deps) != 1 {
+		t.Fatalf("GitHub holds %d deployments, want the job's alone", len(deps))
+	}
+	last := deps[0].Statuses[len(deps[0].Statuses)-1]
+	if last.State != "success" {
+		t.Errorf("the job's deployment ends %q, want success", last.State)
 	}
 }
