@@ -96,8 +96,7 @@ func TestAutoFinish(t *testing.T) {
 			if len(posts) != 1 {
 				t.Fatalf("%d post steps ran, want 1", len(posts))
 			}
-			wantOK := 0
-			code(t, posts[0], wantOK)
+			code(t, posts[0], 0)
 			wantContains(t, "post step log", posts[0].Stdout, "auto-finish: recording "+tt.wantEvent+" (from job.status is "+cmpOr(tt.jobStatus, "success")+")")
 			// The post step posts straight to the deployment the main step made.
 			wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)

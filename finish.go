@@ -62,25 +62,22 @@ func finishedVar(kind config.Kind, product, environment string) string {
 // not stop it.
 func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) error {
 	var st finishState
+	vars := finished(reps)
 	for _, r := range reps {
 		ev := r.Event
-		recorded := r.VersionerErr == nil && r.GitHubErr == nil
 		switch {
-		case ev.Status.Terminal() && recorded:
-			if err := report.SetEnv(a, finishedVar(ev.Kind, ev.Product, ev.Environment), string(ev.Status)); err != nil {
-				return err
-			}
 		case ev.Status.Terminal(), !cfg.AutoFinish:
 		case r.Failed():
 			// It never started: a preflight rule blocked it, or an API
 			// failed and the step fails, so the deploy after it does not run.
 		default:
-			if err := report.SetEnv(a, finishedVar(ev.Kind, ev.Product, ev.Environment), ""); err != nil {
-				return err
-			}
+			vars = append(vars, report.Output{Name: finishedVar(ev.Kind, ev.Product, ev.Environment)})
 			st.Products = append(st.Products, finishProduct{Product: ev.Product, Version: ev.Version, Environment: ev.Environment,
 				EnvironmentURL: ev.EnvironmentURL, GitHubDeploymentID: r.GitHub.DeploymentID, GitHubJob: r.GitHub.Job})
 		}
+	}
+	if err := report.SetEnv(a, vars...); err != nil {
+		return err
 	}
 	if len(st.Products) == 0 {
 		return nil
@@ -94,6 +91,18 @@ func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) 
 	}
 	report.Printf(a, "auto-finish: the post step at the end of the job will record the outcome")
 	return nil
+}
+
+// finished lists the variables that mark each product whose final status
+// the step recorded in both sinks.
+func finished(reps []*report.Report) []report.Output {
+	var vars []report.Output
+	for _, r := range reps {
+		if ev := r.Event; ev.Status.Terminal() && r.VersionerErr == nil && r.GitHubErr == nil {
+			vars = append(vars, report.Output{Name: finishedVar(ev.Kind, ev.Product, ev.Environment), Value: string(ev.Status)})
+		}
+	}
+	return vars
 }
 
 // finish is the post step: it records the job's outcome for each product
@@ -134,6 +143,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 
 	var cfgs []*config.Config
 	var known []knownDeployment
+	inputs := cfg.Each() // the inputs, evaluated again for the post step
 	for _, p := range st.Products {
 		if v := a.Getenv(finishedVar(cfg.Kind, p.Product, p.Environment)); v != "" {
 			report.Printf(a, "%s: another step of the job recorded %s; nothing to finish", p.Product, v)
@@ -142,7 +152,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 		c := *cfg
 		c.Products = nil
 		c.Product, c.Version, c.Environment, c.EnvironmentURL, c.Status = p.Product, p.Version, p.Environment, p.EnvironmentURL, word
-		for _, e := range cfg.Each() {
+		for _, e := range inputs {
 			if e.Product == p.Product && e.Environment == p.Environment {
 				c.Metadata = e.Metadata
 				c.EnvironmentURL = cmp.Or(e.EnvironmentURL, p.EnvironmentURL)
@@ -164,13 +174,9 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	recordAll(ctx, a, cfg, cfgs, src, evs, reps, known)
 	// The post steps of the job run one after the other: another step's
 	// post step that started the same product leaves it alone.
-	for _, r := range reps {
-		if ev := r.Event; r.VersionerErr == nil && r.GitHubErr == nil {
-			if err := report.SetEnv(a, finishedVar(ev.Kind, ev.Product, ev.Environment), string(ev.Status)); err != nil {
-				a.Errorf("%s", err.Error())
-				return 1
-			}
-		}
+	if err := report.SetEnv(a, finished(reps)...); err != nil {
+		a.Errorf("%s", err.Error())
+		return 1
 	}
 	return leave(a, reps)
 }

@@ -72,10 +72,7 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 	}
 	first := reps[0]
 	if len(reps) == 1 {
-		if err := Write(a, first); err != nil {
-			return err
-		}
-		return SetOutputs(a, Output{"results", first.Secrets.Redact(string(results))})
+		return write(a, first, Output{"results", first.Secrets.Redact(string(results))})
 	}
 
 	for _, w := range first.Warnings {
@@ -113,12 +110,14 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 	if err := SetOutputs(a, outs...); err != nil {
 		return err
 	}
+	var handoffs []Output
 	for _, r := range reps {
 		if name, value, ok := r.Handoff(); ok {
-			if err := SetEnv(a, name, value); err != nil {
-				return err
-			}
+			handoffs = append(handoffs, Output{name, value})
 		}
+	}
+	if err := SetEnv(a, handoffs...); err != nil {
+		return err
 	}
 	if a.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil

@@ -25,9 +25,9 @@ func (r *Report) Summary() string {
 	case r.VersionerErr != nil || r.GitHubErr != nil || len(r.warnings()) > 0:
 		icon = "⚠️"
 	}
-	title := r.md(ev.Product) + " " + r.md(ev.Version)
+	title := md(ev.Product) + " " + md(ev.Version)
 	if ev.Kind == config.Deployment {
-		title += " → " + r.md(ev.Environment)
+		title += " → " + md(ev.Environment)
 	} else {
 		title += " build"
 	}
@@ -43,12 +43,12 @@ func (r *Report) Summary() string {
 			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
 		}
 	}
-	row("Product", r.md(ev.Product))
-	row("Version", r.md(ev.Version))
-	row("Environment", r.md(ev.Environment))
+	row("Product", md(ev.Product))
+	row("Version", md(ev.Version))
+	row("Environment", md(ev.Environment))
 	status := "`" + string(ev.Status) + "`"
 	if r.GivenWord != "" && !strings.EqualFold(r.GivenWord, string(ev.Status)) {
-		status += " (given as " + r.md(r.GivenWord) + ")"
+		status += " (given as " + md(r.GivenWord) + ")"
 	}
 	row("Status", status)
 	row("Commit", r.commit())
@@ -76,7 +76,7 @@ func (r *Report) Summary() string {
 	if pe := r.Preflight(); pe != nil {
 		b.WriteString("\n**Blocked by a Versioner preflight rule.**")
 		if pe.RetryAfter != "" {
-			fmt.Fprintf(&b, " Retry after: **%s**.", r.md(pe.RetryAfter))
+			fmt.Fprintf(&b, " Retry after: **%s**.", md(pe.RetryAfter))
 		}
 		b.WriteString("\n")
 	}
@@ -89,7 +89,7 @@ func finishSummary(b *strings.Builder, heading string, notes []string, secrets S
 	if len(notes) > 0 {
 		fmt.Fprintf(b, "\n**%s**\n\n", heading)
 		for _, n := range notes {
-			fmt.Fprintf(b, "- %s\n", md(secrets.Redact(n)))
+			fmt.Fprintf(b, "- %s\n", md(n))
 		}
 	}
 	s := secrets.RedactMarkdown(b.String())
@@ -102,7 +102,7 @@ func finishSummary(b *strings.Builder, heading string, notes []string, secrets S
 func (r *Report) commit() string {
 	ev := r.Event
 	if ev.SHA == "" {
-		return r.md(ev.Branch)
+		return md(ev.Branch)
 	}
 	short := ev.SHA
 	if len(short) > 12 {
@@ -113,7 +113,7 @@ func (r *Report) commit() string {
 		c = r.link(short, r.ServerURL+"/"+ev.Repository+"/commit/"+ev.SHA)
 	}
 	if ev.Branch != "" {
-		c += " on " + r.md(ev.Branch)
+		c += " on " + md(ev.Branch)
 	}
 	return c
 }
@@ -126,11 +126,11 @@ func (r *Report) versionerLine() string {
 	case r.VersionerErr != nil:
 		var pe *versioner.PreflightError
 		if errors.As(r.VersionerErr, &pe) {
-			return "⛔ " + r.md(pe.Error())
+			return "⛔ " + md(pe.Error())
 		}
-		return "❌ " + r.md(r.VersionerErr.Error())
+		return "❌ " + md(r.VersionerErr.Error())
 	case r.Versioner.ID == "":
-		return "✅ recorded " + what + " event (" + r.md(r.Versioner.Note) + ")"
+		return "✅ recorded " + what + " event (" + md(r.Versioner.Note) + ")"
 	}
 	return fmt.Sprintf("✅ recorded %s event %s", what, r.code(r.Versioner.ID))
 }
@@ -139,15 +139,15 @@ func (r *Report) githubLine() string {
 	g := r.GitHub
 	switch {
 	case r.GitHubSkipped != "":
-		return "skipped: " + r.md(r.GitHubSkipped)
+		return "skipped: " + md(r.GitHubSkipped)
 	case r.DryRun && g.Auto:
 		return "dry run: would post " + code(g.State) + " to the job's own deployment when GitHub made one for the job's `environment:`, else find or create ours"
 	case r.DryRun:
 		return "dry run: would find or create the deployment and post " + r.code(g.State)
 	case r.GitHubErr != nil && g.DeploymentID != 0:
-		return fmt.Sprintf("❌ deployment %d: %s", g.DeploymentID, r.md(r.GitHubErr.Error()))
+		return fmt.Sprintf("❌ deployment %d: %s", g.DeploymentID, md(r.GitHubErr.Error()))
 	case r.GitHubErr != nil:
-		return "❌ " + r.md(r.GitHubErr.Error())
+		return "❌ " + md(r.GitHubErr.Error())
 	}
 	if g.Job {
 		return fmt.Sprintf("✅ the job's own deployment %d (GitHub made it for the job's `environment:`), status %s", g.DeploymentID, code(g.State))
@@ -182,7 +182,6 @@ func (r *Report) warnings() []string {
 // md, code and link render text from outside with the secrets redacted
 // first: once escaped (sk\_acme\_1), a secret no longer matches itself,
 // but GitHub still shows it.
-func (r *Report) md(s string) string   { return md(r.Secrets.Redact(s)) }
 func (r *Report) code(s string) string { return code(r.Secrets.Redact(s)) }
 func (r *Report) link(text, u string) string {
 	return link(r.Secrets.Redact(text), r.Secrets.Redact(u))

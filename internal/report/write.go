@@ -14,7 +14,10 @@ import (
 // GITHUB_OUTPUT, the job's deployment for later steps in GITHUB_ENV (see
 // Handoff) and the summary in GITHUB_STEP_SUMMARY. Outside a runner (those
 // variables unset) it prints the outputs and skips the rest.
-func Write(a *githubactions.Action, r *Report) error {
+func Write(a *githubactions.Action, r *Report) error { return write(a, r) }
+
+// write is Write with extra outputs, written in the same append.
+func write(a *githubactions.Action, r *Report, extra ...Output) error {
 	for _, w := range r.warnings() {
 		a.Warningf("%s", w)
 	}
@@ -31,11 +34,11 @@ func Write(a *githubactions.Action, r *Report) error {
 	for i := range outs {
 		outs[i].Value = r.Secrets.Redact(outs[i].Value)
 	}
-	if err := SetOutputs(a, outs...); err != nil {
+	if err := SetOutputs(a, append(outs, extra...)...); err != nil {
 		return err
 	}
 	if name, value, ok := r.Handoff(); ok {
-		if err := SetEnv(a, name, value); err != nil {
+		if err := SetEnv(a, Output{name, value}); err != nil {
 			return err
 		}
 	}
@@ -75,13 +78,17 @@ func SaveState(a *githubactions.Action, name, value string) error {
 	return fileCommand(a, "state", fileEntry(name, value))
 }
 
-// SetEnv sets a variable for the later steps of the job. Outside a runner
-// it does nothing.
-func SetEnv(a *githubactions.Action, name, value string) error {
-	if a.Getenv("GITHUB_ENV") == "" {
+// SetEnv sets variables for the later steps of the job, in one append
+// to GITHUB_ENV. Outside a runner it does nothing.
+func SetEnv(a *githubactions.Action, vars ...Output) error {
+	if a.Getenv("GITHUB_ENV") == "" || len(vars) == 0 {
 		return nil
 	}
-	return fileCommand(a, "env", fileEntry(name, value))
+	entries := make([]string, len(vars))
+	for i, v := range vars {
+		entries[i] = fileEntry(v.Name, v.Value)
+	}
+	return fileCommand(a, "env", strings.Join(entries, "\n"))
 }
 
 // fileEntry is name<<DELIMITER, the value and the delimiter, as the
