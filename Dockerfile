@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build a static binary, then ship it alone on scratch with CA certificates.
-# The flags match `make build`, so the binary measured and tested is the
-# one shipped.
+# tools/build.sh is the release build, as `make build` and the tests run
+# it, so the binary measured and tested is the one shipped.
 FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -11,7 +11,7 @@ ARG VERSION=dev
 ARG COMMIT=unknown
 # Cross-compile for the target platform rather than build under emulation.
 ARG TARGETOS TARGETARCH
-RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/deploytrack .
+RUN GOOS=$TARGETOS GOARCH=$TARGETARCH tools/build.sh /out/deploytrack
 # action.yml's post-entrypoint: the same binary under the name that makes it
 # the post step. A link copied with its directory stays a link (a link named
 # as COPY's source would be followed, doubling the image).

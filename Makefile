@@ -2,16 +2,17 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-# The same flags as the Dockerfile: the binary tested is the one shipped.
-LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+export VERSION COMMIT
 export CGO_ENABLED := 0
 
 .PHONY: all build test race fuzz lint demo bench clean
 
 all: lint test
 
+# tools/build.sh is the one definition of the release build.
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/deploytrack .
+	tools/build.sh bin/deploytrack
 
 # The end-to-end tests spend most of their time waiting (on timeouts,
 # Retry-After, the binary): run more of them at once than there are CPUs.

@@ -1,5 +1,8 @@
 // Command deploytrack is a GitHub container action that records a build or
 // deployment in Versioner and as a GitHub Deployment. See README.md.
+//
+// main wires the real process (signals, the environment, stdout, the clock)
+// into step.Run and exits with its code; the action lives in internal/step.
 package main
 
 import (
@@ -9,18 +12,20 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/deploytrack/deploytrack/internal/step"
 )
 
 func main() {
-	// The runner stops a cancelled step with SIGTERM: end the requests in
-	// flight and still write what is known.
+	// The runner stops a cancelled step with SIGINT, then SIGTERM: end the
+	// requests in flight and still write what is known.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
-	if filepath.Base(os.Args[0]) == postName {
+	if filepath.Base(os.Args[0]) == step.PostName {
 		// runs.post-entrypoint: the same binary under another name.
-		args = append([]string{postFlag}, args...)
+		args = append([]string{step.PostFlag}, args...)
 	}
-	code := run(ctx, args, os.Getenv, os.Stdout, time.Now)
+	code := step.Run(ctx, args, os.Getenv, os.Stdout, time.Now)
 	stop()
 	os.Exit(code)
 }

@@ -144,6 +144,22 @@ func (c *Config) Each() []*Config {
 	return out
 }
 
+// One returns the inputs of one product of this step: the entry of Each
+// that records product in environment, else the step's own inputs for
+// them. The post step uses it to finish what the main step started with
+// the inputs as the runner evaluates them again.
+func (c *Config) One(product, environment string) *Config {
+	for _, e := range c.Each() {
+		if e.Product == product && e.Environment == environment {
+			return e
+		}
+	}
+	cp := *c
+	cp.Products = nil
+	cp.Product, cp.Environment = product, environment
+	return &cp
+}
+
 // InputError says which input is wrong and why.
 type InputError struct {
 	Input   string

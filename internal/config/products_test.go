@@ -129,3 +129,37 @@ func TestLoadProducts(t *testing.T) {
 		t.Errorf("versions in the entries: %v", err)
 	}
 }
+
+// One finds a product's inputs for the post step: its products entry, or
+// the step's own inputs when the step records one product.
+func TestOne(t *testing.T) {
+	t.Parallel()
+	step := &Config{Product: "shop-api", Version: "1", Environment: "production", EnvironmentURL: "https://shop.example"}
+	many := &Config{Environment: "staging", Products: []Product{
+		{Product: "api", Version: "1", Environment: "eu", EnvironmentURL: "https://eu.example"},
+		{Product: "api", Version: "1", Environment: "us"},
+	}}
+	tests := []struct {
+		name                 string
+		c                    *Config
+		product, environment string
+		wantVersion, wantURL string
+		wantEnvironment      string
+	}{
+		{name: "the step's product", c: step, product: "shop-api", environment: "production", wantVersion: "1", wantURL: "https://shop.example", wantEnvironment: "production"},
+		{name: "an entry, by environment", c: many, product: "api", environment: "eu", wantVersion: "1", wantURL: "https://eu.example", wantEnvironment: "eu"},
+		{name: "the other entry", c: many, product: "api", environment: "us", wantVersion: "1", wantEnvironment: "us"},
+		{name: "no entry: the step's inputs for it", c: many, product: "worker", environment: "eu", wantEnvironment: "eu"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := tt.c.One(tt.product, tt.environment)
+			if got.Product != tt.product || got.Environment != tt.wantEnvironment || got.Version != tt.wantVersion || got.EnvironmentURL != tt.wantURL || len(got.Products) != 0 {
+				t.Errorf("One(%q, %q) = product %q, environment %q, version %q, url %q, %d products; want %q, %q, %q, %q, 0",
+					tt.product, tt.environment, got.Product, got.Environment, got.Version, got.EnvironmentURL, len(got.Products),
+					tt.product, tt.wantEnvironment, tt.wantVersion, tt.wantURL)
+			}
+		})
+	}
+}

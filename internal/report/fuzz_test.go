@@ -2,9 +2,7 @@ package report_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -12,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/report"
 	ghrunner "github.com/deploytrack/deploytrack/internal/runner"
 	"github.com/deploytrack/deploytrack/internal/versioner"
@@ -25,16 +24,11 @@ import (
 // intact, and no secret anywhere the runner shows it. `make fuzz` runs
 // them for a while; `make test` runs their seeds.
 
-// seeds returns the hostile strings of testdata/hostile.json, the seeds
-// of every fuzz target.
+// seeds returns the hostile strings of testdata/hostile.json.
 func seeds(f *testing.F) []string {
 	f.Helper()
-	b, err := os.ReadFile("../../testdata/hostile.json")
+	ss, err := ghrunner.Hostile("../../testdata/hostile.json")
 	if err != nil {
-		f.Fatal(err)
-	}
-	var ss []string
-	if err := json.Unmarshal(b, &ss); err != nil {
 		f.Fatal(err)
 	}
 	return ss
@@ -100,7 +94,7 @@ func FuzzWrite(f *testing.F) {
 			r.GitHubErr = errors.New(id + secret)
 		}
 		r.FailOnAPIError = !outside
-		r.Secrets = report.Secrets{secret}
+		r.Secrets = redact.Secrets{secret}
 
 		run := newRunner(t)
 		if outside {
@@ -139,69 +133,5 @@ func FuzzWrite(f *testing.F) {
 		if keyLike(secret) && strings.Contains(rendered(summary), secret) {
 			t.Errorf("summary shows the secret %q:\n%s", secret, summary)
 		}
-	})
-}
-
-// FuzzSetOutput writes one value and reads the file back as the runner
-// does: the value comes back exactly, and no other output appears.
-func FuzzSetOutput(f *testing.F) {
-	for _, s := range seeds(f) {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, value string) {
-		if !utf8.ValidString(value) {
-			t.Skip("the runner reads the file as UTF-8; values are API ids, valid UTF-8")
-		}
-		run := newRunner(t)
-		a := run.action()
-		for _, name := range []string{"deployment-id", "status"} {
-			if err := report.SetOutputs(a, report.Output{Name: name, Value: value}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if diff := cmp.Diff(map[string]string{"deployment-id": value, "status": value}, parseOutputs(t, readFile(t, run.output))); diff != "" {
-			t.Errorf("outputs as the runner reads them (-want +got):\n%s", diff)
-		}
-	})
-}
-
-// FuzzPrintf prints untrusted text as a line of the log: one line, never
-// a workflow command, whatever the text and wherever it sits in the line.
-func FuzzPrintf(f *testing.F) {
-	for _, s := range seeds(f) {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, args := range [][]any{{"%s", s}, {"output deployment-id=%s", s}, {"%s%s", s, s}} {
-			format := args[0].(string)
-			var out bytes.Buffer
-			a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&out))
-			report.Printf(a, format, args[1:]...)
-			if n := strings.Count(out.String(), "\n"); n != 1 {
-				t.Fatalf("Printf(%q, %q) wrote %d lines: %q", format, s, n, out.String())
-			}
-			checkStdout(t, out.String(), nil)
-		}
-	})
-}
-
-// FuzzSecretsWriter registers a secret and prints it every way the action
-// prints text: the runner never shows it, except in its ::add-mask::.
-func FuzzSecretsWriter(f *testing.F) {
-	for _, s := range seeds(f) {
-		f.Add("sk_acme_1_s3cr3tv4lu3", s)
-		f.Add("ghs_t0k3n%0Av4lu3", s)
-	}
-	f.Fuzz(func(t *testing.T, secret, text string) {
-		ss := report.Secrets{secret}
-		var out bytes.Buffer
-		a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(ss.Writer(&out)))
-		a.AddMask(secret)
-		msg := text + secret + text
-		a.Warningf("%s", msg)
-		a.WithFieldsMap(map[string]string{"title": "Versioner"}).Errorf("%s", msg)
-		a.Debugf("%s", msg)
-		report.Printf(a, "Versioner: recorded deployment event %s", msg)
-		checkStdout(t, out.String(), ss, "add-mask", "warning", "error", "debug")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
 // Result is one product's entry in the results output.
@@ -72,7 +73,7 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 	}
 	first := reps[0]
 	if len(reps) == 1 {
-		return write(a, first, Output{"results", first.Secrets.Redact(string(results))})
+		return write(a, first, workflow.Entry{Name: "results", Value: first.Secrets.Redact(string(results))})
 	}
 
 	for _, w := range first.Warnings {
@@ -106,23 +107,23 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 			outs[i].Value = status
 		}
 	}
-	outs = append(outs, Output{"results", first.Secrets.Redact(string(results))})
-	if err := SetOutputs(a, outs...); err != nil {
+	outs = append(outs, workflow.Entry{Name: "results", Value: first.Secrets.Redact(string(results))})
+	if err := workflow.SetOutputs(a, outs...); err != nil {
 		return err
 	}
-	var handoffs []Output
+	var handoffs []workflow.Entry
 	for _, r := range reps {
 		if name, value, ok := r.Handoff(); ok {
-			handoffs = append(handoffs, Output{name, value})
+			handoffs = append(handoffs, workflow.Entry{Name: name, Value: value})
 		}
 	}
-	if err := SetEnv(a, handoffs...); err != nil {
+	if err := workflow.SetEnv(a, handoffs...); err != nil {
 		return err
 	}
 	if a.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil
 	}
-	return fileCommand(a, "step-summary", ManySummary(reps))
+	return workflow.AppendSummary(a, ManySummary(reps))
 }
 
 // ManySummary is the job summary of a step that recorded several

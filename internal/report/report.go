@@ -8,7 +8,9 @@ import (
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/versioner"
+	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
 // Report is everything one step did.
@@ -33,7 +35,7 @@ type Report struct {
 	Warnings []string
 
 	// Secrets are redacted from the summary and the outputs.
-	Secrets Secrets
+	Secrets redact.Secrets
 }
 
 // Failed reports whether the step should fail: a preflight rejection
@@ -62,12 +64,9 @@ func (r *Report) Handoff() (name, value string, ok bool) {
 	return deployments.HandoffVar(r.Event), strconv.FormatInt(g.DeploymentID, 10), true
 }
 
-// Output is one step output.
-type Output struct{ Name, Value string }
-
 // Outputs lists every output, in the order action.yml declares them. The
 // underscored names are those of Versioner's own action.
-func (r *Report) Outputs() []Output {
+func (r *Report) Outputs() []workflow.Entry {
 	var deploymentID, buildID, ghID, ghSource string
 	if r.Event.Kind == config.Build {
 		buildID = r.Versioner.ID
@@ -81,19 +80,19 @@ func (r *Report) Outputs() []Output {
 		}
 	}
 	v := r.Versioner
-	return []Output{
-		{"deployment-id", deploymentID},
-		{"build-id", buildID},
-		{"version-id", v.VersionID},
-		{"product-id", v.ProductID},
-		{"environment-id", v.EnvironmentID},
-		{"github-deployment-id", ghID},
-		{"github-deployment-source", ghSource},
-		{"status", string(r.Event.Status)},
-		{"deployment_id", deploymentID},
-		{"build_id", buildID},
-		{"version_id", v.VersionID},
-		{"product_id", v.ProductID},
-		{"environment_id", v.EnvironmentID},
+	return []workflow.Entry{
+		{Name: "deployment-id", Value: deploymentID},
+		{Name: "build-id", Value: buildID},
+		{Name: "version-id", Value: v.VersionID},
+		{Name: "product-id", Value: v.ProductID},
+		{Name: "environment-id", Value: v.EnvironmentID},
+		{Name: "github-deployment-id", Value: ghID},
+		{Name: "github-deployment-source", Value: ghSource},
+		{Name: "status", Value: string(r.Event.Status)},
+		{Name: "deployment_id", Value: deploymentID},
+		{Name: "build_id", Value: buildID},
+		{Name: "version_id", Value: v.VersionID},
+		{Name: "product_id", Value: v.ProductID},
+		{Name: "environment_id", Value: v.EnvironmentID},
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/report"
 	"github.com/deploytrack/deploytrack/internal/versioner"
+	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
 // deployed is a step that recorded a deployment in both sinks.
@@ -72,44 +73,44 @@ func TestOutputs(t *testing.T) {
 	tests := []struct {
 		name string
 		r    *report.Report
-		want []report.Output
+		want []workflow.Entry
 	}{
 		{
 			name: "deployment",
 			r:    deployed(),
-			want: []report.Output{
-				{"deployment-id", "8d1f5c2e-0000-4000-8000-000000000001"},
-				{"build-id", ""},
-				{"version-id", "v-1"},
-				{"product-id", "p-1"},
-				{"environment-id", "env-1"},
-				{"github-deployment-id", "42"},
-				{"github-deployment-source", "deploytrack"},
-				{"status", "completed"},
-				{"deployment_id", "8d1f5c2e-0000-4000-8000-000000000001"},
-				{"build_id", ""},
-				{"version_id", "v-1"},
-				{"product_id", "p-1"},
-				{"environment_id", "env-1"},
+			want: []workflow.Entry{
+				{Name: "deployment-id", Value: "8d1f5c2e-0000-4000-8000-000000000001"},
+				{Name: "build-id", Value: ""},
+				{Name: "version-id", Value: "v-1"},
+				{Name: "product-id", Value: "p-1"},
+				{Name: "environment-id", Value: "env-1"},
+				{Name: "github-deployment-id", Value: "42"},
+				{Name: "github-deployment-source", Value: "deploytrack"},
+				{Name: "status", Value: "completed"},
+				{Name: "deployment_id", Value: "8d1f5c2e-0000-4000-8000-000000000001"},
+				{Name: "build_id", Value: ""},
+				{Name: "version_id", Value: "v-1"},
+				{Name: "product_id", Value: "p-1"},
+				{Name: "environment_id", Value: "env-1"},
 			},
 		},
 		{
 			name: "build",
 			r:    built(),
-			want: []report.Output{
-				{"deployment-id", ""},
-				{"build-id", "b-1"},
-				{"version-id", "v-1"},
-				{"product-id", "p-1"},
-				{"environment-id", ""},
-				{"github-deployment-id", ""},
-				{"github-deployment-source", ""},
-				{"status", "completed"},
-				{"deployment_id", ""},
-				{"build_id", "b-1"},
-				{"version_id", "v-1"},
-				{"product_id", "p-1"},
-				{"environment_id", ""},
+			want: []workflow.Entry{
+				{Name: "deployment-id", Value: ""},
+				{Name: "build-id", Value: "b-1"},
+				{Name: "version-id", Value: "v-1"},
+				{Name: "product-id", Value: "p-1"},
+				{Name: "environment-id", Value: ""},
+				{Name: "github-deployment-id", Value: ""},
+				{Name: "github-deployment-source", Value: ""},
+				{Name: "status", Value: "completed"},
+				{Name: "deployment_id", Value: ""},
+				{Name: "build_id", Value: "b-1"},
+				{Name: "version_id", Value: "v-1"},
+				{Name: "product_id", Value: "p-1"},
+				{Name: "environment_id", Value: ""},
 			},
 		},
 		{
@@ -120,20 +121,20 @@ func TestOutputs(t *testing.T) {
 				r.GitHub = deployments.Result{}
 				r.Event.Status = event.Failed
 			}),
-			want: []report.Output{
-				{"deployment-id", ""},
-				{"build-id", ""},
-				{"version-id", ""},
-				{"product-id", ""},
-				{"environment-id", ""},
-				{"github-deployment-id", ""},
-				{"github-deployment-source", ""},
-				{"status", "failed"},
-				{"deployment_id", ""},
-				{"build_id", ""},
-				{"version_id", ""},
-				{"product_id", ""},
-				{"environment_id", ""},
+			want: []workflow.Entry{
+				{Name: "deployment-id", Value: ""},
+				{Name: "build-id", Value: ""},
+				{Name: "version-id", Value: ""},
+				{Name: "product-id", Value: ""},
+				{Name: "environment-id", Value: ""},
+				{Name: "github-deployment-id", Value: ""},
+				{Name: "github-deployment-source", Value: ""},
+				{Name: "status", Value: "failed"},
+				{Name: "deployment_id", Value: ""},
+				{Name: "build_id", Value: ""},
+				{Name: "version_id", Value: ""},
+				{Name: "product_id", Value: ""},
+				{Name: "environment_id", Value: ""},
 			},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
@@ -85,14 +86,14 @@ func (r *Report) Summary() string {
 
 // finishSummary appends a list of notes under a heading, redacts the
 // secrets and keeps the summary under GitHub's limit.
-func finishSummary(b *strings.Builder, heading string, notes []string, secrets Secrets) string {
+func finishSummary(b *strings.Builder, heading string, notes []string, secrets redact.Secrets) string {
 	if len(notes) > 0 {
 		fmt.Fprintf(b, "\n**%s**\n\n", heading)
 		for _, n := range notes {
 			fmt.Fprintf(b, "- %s\n", md(n))
 		}
 	}
-	s := secrets.RedactMarkdown(b.String())
+	s := redactMarkdown(secrets, b.String())
 	if len(s) > MaxSummary {
 		s = cut(s, MaxSummary-64) + "\n\n*(summary cut to stay under GitHub's 1 MiB limit)*\n"
 	}
@@ -234,4 +235,20 @@ func asPreflight(err error) (*versioner.PreflightError, bool) {
 	var pe *versioner.PreflightError
 	ok := errors.As(err, &pe)
 	return pe, ok
+}
+
+// redactMarkdown redacts the summary, where a secret that came in from
+// outside (an API echoing it) has been escaped by the time the text is
+// complete: sk_live_1 is written sk\_live\_1, and renders as the secret.
+// Each secret is looked for as written and as md, code and link write it.
+func redactMarkdown(ss redact.Secrets, s string) string {
+	for _, secret := range ss {
+		if len(secret) < redact.MinLen {
+			continue
+		}
+		for _, form := range []string{secret, md(secret), strings.Trim(code(secret), "`"), urlEscaper.Replace(secret)} {
+			s = strings.ReplaceAll(s, form, `\*\*\*`)
+		}
+	}
+	return s
 }

@@ -203,26 +203,6 @@ func TestSetOutputsCannotForge(t *testing.T) {
 	}
 }
 
-func TestSetOutputsFreshDelimiter(t *testing.T) {
-	t.Parallel()
-	run := newRunner(t)
-	a := run.action()
-	if err := report.SetOutputs(a, report.Output{Name: "x", Value: "one"}, report.Output{Name: "y", Value: "two"}); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(readFile(t, run.output), "\n")
-	// x<<D1, one, D1, y<<D2, two, D2, ""
-	if len(lines) != 7 {
-		t.Fatalf("output file has %d lines, want 7:\n%q", len(lines), lines)
-	}
-	if strings.TrimPrefix(lines[0], "x") == strings.TrimPrefix(lines[3], "y") {
-		t.Errorf("two outputs share the delimiter %q", lines[0])
-	}
-	if diff := cmp.Diff(map[string]string{"x": "one", "y": "two"}, parseOutputs(t, readFile(t, run.output))); diff != "" {
-		t.Errorf("outputs mismatch (-want +got):\n%s", diff)
-	}
-}
-
 // Outside a runner GITHUB_OUTPUT is unset: go-githubactions would panic,
 // the action prints the outputs instead and skips the summary.
 func TestWriteOutsideRunner(t *testing.T) {
@@ -288,52 +268,6 @@ func TestWriteUnwritable(t *testing.T) {
 			err := report.Write(run.action(), deployed())
 			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 				t.Errorf("Write() error = %v, want it to start %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
-// Printf never lets text start a line, so it cannot start a workflow
-// command (the runner reads a command from any line that begins with ::
-// after leading spaces).
-func TestPrintf(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		format string
-		args   []any
-		want   string
-	}{
-		{name: "plain", format: "output %s=%s", args: []any{"status", "completed"}, want: "output status=completed\n"},
-		{name: "newline command", format: "value: %s", args: []any{"\n::error::x"}, want: `value: \n::error::x` + "\n"},
-		{name: "carriage return command", format: "value: %s", args: []any{"\r::error::x"}, want: `value: \r::error::x` + "\n"},
-		{name: "CRLF command", format: "value: %s", args: []any{"a\r\n::add-mask::x"}, want: `value: a\r\n::add-mask::x` + "\n"},
-		{name: "indented command", format: "value: %s", args: []any{"a\n   ::error::x"}, want: `value: a\n   ::error::x` + "\n"},
-		{name: "stop-commands", format: "%s", args: []any{"x\n::stop-commands::tok\n::error::y"}, want: `x\n::stop-commands::tok\n::error::y` + "\n"},
-		{name: "text first on the line", format: "%s: recorded", args: []any{"::error::x"}, want: "\\::error::x: recorded\n"},
-		{name: "text first after spaces", format: "%s", args: []any{"  \t::warning::x"}, want: "\\  \t::warning::x\n"},
-		{name: "legacy command anywhere", format: "product %s", args: []any{"shop##[warning]x"}, want: "product shop##\\[warning]x\n"},
-		{name: "percent is kept", format: "%s", args: []any{"100%"}, want: "100%\n"},
-		{name: "format verbs in values are not read", format: "%s", args: []any{"%s %d %!"}, want: "%s %d %!\n"},
-		{name: "newline in the format", format: "a\n%s", args: []any{"b"}, want: `a\nb` + "\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var buf bytes.Buffer
-			a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&buf))
-			report.Printf(a, tt.format, tt.args...)
-			got := buf.String()
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Printf() mismatch (-want +got):\n%s", diff)
-			}
-			if n := strings.Count(got, "\n"); n != 1 || strings.Contains(got, "\r") {
-				t.Errorf("Printf() wrote %q: want exactly one line", got)
-			}
-			for _, line := range strings.Split(got, "\n") {
-				if strings.HasPrefix(strings.TrimSpace(line), "::") {
-					t.Errorf("Printf() wrote a line that starts a workflow command: %q", line)
-				}
 			}
 		})
 	}

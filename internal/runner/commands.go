@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"unicode"
@@ -91,4 +93,19 @@ func CheckLog(stdout string, secrets []string, issued ...string) []string {
 		}
 	}
 	return problems
+}
+
+// Hostile reads the project's hostile strings (testdata/hostile.json, at
+// path): text built to forge workflow commands, outputs and markdown, the
+// seeds of the fuzz targets and of the tests of hostile inputs.
+func Hostile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ss, nil
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -215,7 +215,7 @@ func TestJobEnvironmentDryRun(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.github.AddJobDeployment(fake.JobDeployment{RunID: runID, JobID: "555", SHA: headSHA})
-	r := w.run(step{with: w.with(map[string]string{"dry-run": "true"})})
+	r := w.run(use{with: w.with(map[string]string{"dry-run": "true"})})
 	wantCode(t, r, 0)
 	wantPaths(t, "GitHub", w.github.Requests())
 	wantContains(t, "stdout", r.stdout, "GET "+w.ghAPI+"/repos/acme/shop/deployments/{id}/statuses?per_page=100 (for each candidate, newest first, at most 3: "+

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/fake"
 	"github.com/deploytrack/deploytrack/internal/runner"
+	"github.com/deploytrack/deploytrack/internal/step"
 )
 
 // TestRunInProcess calls run directly, as main does, so that the race
@@ -34,7 +35,7 @@ func TestRunInProcess(t *testing.T) {
 
 			env := map[string]string{
 				"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "1", "GITHUB_SHA": headSHA, "GITHUB_SERVER_URL": "https://github.com",
-				"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", retryWaitEnv: "1ms",
+				"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", step.RetryWaitEnv: "1ms",
 			}
 			for k, v := range map[string]string{
 				"api-key": testKey, "api-url": vsrv.URL, "version": "1", "environment": "production",
@@ -43,7 +44,7 @@ func TestRunInProcess(t *testing.T) {
 				env[config.EnvName(k)] = v
 			}
 			var out bytes.Buffer
-			code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now)
+			code := step.Run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now)
 			if code != 0 {
 				t.Fatalf("run() = %d\n%s", code, out.String())
 			}
@@ -62,7 +63,7 @@ func TestRunInProcess(t *testing.T) {
 func TestRunRejectsArguments(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"deploy"}, func(string) string { return "" }, &out, time.Now); code != 2 || !strings.Contains(out.String(), "::error::unexpected argument") {
+	if code := step.Run(context.Background(), []string{"deploy"}, func(string) string { return "" }, &out, time.Now); code != 2 || !strings.Contains(out.String(), "::error::unexpected argument") {
 		t.Errorf("run(deploy) = %d, %q", code, out.String())
 	}
 }
@@ -79,7 +80,7 @@ func TestRunInProcessProducts(t *testing.T) {
 	defer gsrv.Close()
 	env := map[string]string{
 		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "1", "GITHUB_SHA": headSHA,
-		"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", retryWaitEnv: "1ms",
+		"GITHUB_API_URL": gsrv.URL + "/api/v3", "RUNNER_DEBUG": "1", step.RetryWaitEnv: "1ms",
 	}
 	for k, v := range map[string]string{
 		"api-key": testKey, "api-url": vsrv.URL, "version": "1", "environment": "production",
@@ -89,7 +90,7 @@ func TestRunInProcessProducts(t *testing.T) {
 		env[config.EnvName(k)] = v
 	}
 	var out bytes.Buffer
-	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now); code != 0 {
+	if code := step.Run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now); code != 0 {
 		t.Fatalf("run() = %d\n%s", code, out.String())
 	}
 }
@@ -136,7 +137,7 @@ func BenchmarkRun(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				env["GITHUB_SHA"] = fmt.Sprintf("%040x", i+1)
-				if code := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, time.Now); code != 0 {
+				if code := step.Run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, time.Now); code != 0 {
 					b.Fatalf("run() = %d", code)
 				}
 			}

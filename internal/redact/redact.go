@@ -1,4 +1,9 @@
-package report
+// Package redact keeps the step's secrets (the api-key and the token) out
+// of everything it leaves behind: log lines, annotations, outputs, the
+// summary and the variables it hands on. The runner masks a registered
+// secret in the log only as written; an API may echo it back in another
+// form, and the step's own escaping may change it.
+package redact
 
 import (
 	"bytes"
@@ -12,10 +17,10 @@ import (
 // summary and the outputs.
 type Secrets []string
 
-// minSecret is the shortest value redacted: replacing every "a" of a
+// MinLen is the shortest value redacted: replacing every "a" of a
 // one-letter "secret" would garble the text and hide nothing (the runner
 // still masks it in the log).
-const minSecret = 4
+const MinLen = 4
 
 // Redact replaces every secret in s with ***, until none is left: the
 // mask and the text around it cannot make up a secret again. (Each round
@@ -24,26 +29,9 @@ func (ss Secrets) Redact(s string) string {
 	for again := true; again; {
 		again = false
 		for _, secret := range ss {
-			if len(secret) >= minSecret && strings.Contains(s, secret) {
+			if len(secret) >= MinLen && strings.Contains(s, secret) {
 				s, again = strings.ReplaceAll(s, secret, "***"), true
 			}
-		}
-	}
-	return s
-}
-
-// RedactMarkdown is Redact for the summary, where a secret that came in
-// from outside (an API echoing it) has been escaped by the time the text
-// is complete: sk_live_1 is written sk\_live\_1, and renders as the
-// secret. Each secret is looked for as written and as md, code and link
-// write it.
-func (ss Secrets) RedactMarkdown(s string) string {
-	for _, secret := range ss {
-		if len(secret) < minSecret {
-			continue
-		}
-		for _, form := range []string{secret, md(secret), strings.Trim(code(secret), "`"), urlEscaper.Replace(secret)} {
-			s = strings.ReplaceAll(s, form, `\*\*\*`)
 		}
 	}
 	return s

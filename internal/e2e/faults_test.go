@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"cmp"
@@ -396,7 +396,7 @@ func TestFaults(t *testing.T) {
 			for k, v := range tt.with {
 				with[k] = v
 			}
-			r := w.run(step{with: with, env: map[string]string{"RUNNER_DEBUG": "1"}})
+			r := w.run(use{with: with, env: map[string]string{"RUNNER_DEBUG": "1"}})
 			wantCode(t, r, tt.code)
 			if r.stderr != "" {
 				t.Errorf("stderr (where retryablehttp's own logger would write) = %q, want nothing", r.stderr)
@@ -559,7 +559,7 @@ func TestNoDuplicates(t *testing.T) {
 							jw.context["GITHUB_RUN_ATTEMPT"] = attempt
 							jw.context["GITHUB_JOB"] = "deploy-" + j.environment
 							for _, status := range tt.steps[i] {
-								r := jw.run(step{id: "__" + status, with: jw.with(map[string]string{"product": j.product, "environment": j.environment, "status": status})})
+								r := jw.run(use{id: "__" + status, with: jw.with(map[string]string{"product": j.product, "environment": j.environment, "status": status})})
 								wantCode(t, r, 0)
 							}
 						})
@@ -613,7 +613,7 @@ func TestTLS(t *testing.T) {
 				}
 				env["SSL_CERT_FILE"] = pemFile
 			}
-			r := w.run(step{with: w.with(map[string]string{"api-url": srv.URL}), env: env})
+			r := w.run(use{with: w.with(map[string]string{"api-url": srv.URL}), env: env})
 			if trusted {
 				wantCode(t, r, 0)
 				wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)

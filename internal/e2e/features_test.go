@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -228,7 +228,7 @@ func TestProducts(t *testing.T) {
 	w.versioner.RejectPreflight(fake.Rejection{Product: "payments", Status: 423, Code: "NO_DEPLOY_WINDOW", Message: "Payments are frozen", RetryAfter: "2026-11-30T08:00:00Z"})
 	with := w.with(map[string]string{"product": "", "status": "started", "metadata": `{"team": "shop"}`,
 		"products": "- product: shop-api\n  version: 1.4.0\n  environment-url: https://shop.example.com\n- worker@2.0.1\n- product: payments\n  version: 9.9.9\n  metadata: {ticket: PAY-1}\n"})
-	r := w.run(step{with: with})
+	r := w.run(use{with: with})
 	wantCode(t, r, 1) // payments is blocked
 
 	got := map[string]map[string]any{}
@@ -319,7 +319,7 @@ func TestProductsInputErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			r := w.run(step{with: w.with(map[string]string{"product": "", "products": tt.products})})
+			r := w.run(use{with: w.with(map[string]string{"product": "", "products": tt.products})})
 			wantCode(t, r, 1)
 			wantContains(t, "log", r.stdout, tt.want)
 			wantPaths(t, "Versioner", w.versioner.Requests())

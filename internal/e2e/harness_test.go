@@ -1,9 +1,13 @@
-package main
+// Package e2e runs the built binary the way the runner runs a container
+// action (INPUT_ variables, the GITHUB_* context, an event payload, the
+// runner's files) against the project's fakes of Versioner and GitHub,
+// and guards how the action ships: action.yml, the Dockerfile, the release
+// build. Its tests are the only ones that build the binary.
+package e2e
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -16,6 +20,7 @@ import (
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/fake"
 	"github.com/deploytrack/deploytrack/internal/runner"
+	"github.com/deploytrack/deploytrack/internal/step"
 )
 
 // The end-to-end tests run the built binary the way the runner runs a
@@ -33,22 +38,31 @@ const (
 var binary string
 
 func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	// The tests read the repository's files (action.yml, testdata/, the
+	// Dockerfile) by their paths from its root, as a user reads them.
+	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	dir, err := os.MkdirTemp("", "deploytrack-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "deploytrack")
-	// The release flags, as in the Makefile and the Dockerfile.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=e2e", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// The release build, as make build and the Dockerfile run it.
+	build := exec.Command("tools/build.sh", binary)
+	build.Env = append(os.Environ(), "VERSION=e2e")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return m.Run()
 }
 
 // world is one repository's run: the two fakes and the run's context.
@@ -81,8 +95,8 @@ func eventFile(name string) string {
 	return p
 }
 
-// step is one use of the action in a workflow.
-type step struct {
+// use is one use of the action in a workflow: a step.
+type use struct {
 	id     string            // GITHUB_ACTION; default "__deploytrack"
 	with   map[string]string // the step's `with:`
 	env    map[string]string // extra context, or "" to unset a variable
@@ -113,7 +127,7 @@ func (w *world) with(over map[string]string) map[string]string {
 }
 
 // run runs one step and returns what it left behind.
-func (w *world) run(s step) result {
+func (w *world) run(s use) result {
 	t := w.t
 	t.Helper()
 	env := map[string]string{}
@@ -198,12 +212,8 @@ func commands(stdout, kind string) []string {
 // hostile returns the hostile strings of testdata/hostile.json.
 func hostile(t testing.TB) []string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/hostile.json")
+	ss, err := runner.Hostile("testdata/hostile.json")
 	if err != nil {
-		t.Fatal(err)
-	}
-	var ss []string
-	if err := json.Unmarshal(b, &ss); err != nil {
 		t.Fatal(err)
 	}
 	return ss
@@ -231,7 +241,7 @@ func newInProcess(t testing.TB, vURL, ghAPI string, inputs map[string]string) *i
 	}
 	s.env["GITHUB_OUTPUT"], s.env["GITHUB_STEP_SUMMARY"] = s.output, s.summary
 	s.env["GITHUB_EVENT_PATH"] = eventFile("push.json")
-	s.env[retryWaitEnv] = "1ms"
+	s.env[step.RetryWaitEnv] = "1ms"
 	defaults := map[string]string{
 		"api-key": testKey, "api-url": vURL, "version": "1.2.3", "environment": "production", "status": "completed",
 		"github-token": testToken, "github-deployment": "true", "dry-run": "false", "timeout": "10",
@@ -250,7 +260,7 @@ func (s *inProcess) run(t testing.TB) (int, string, map[string]string, string) {
 	t.Helper()
 	var stdout bytes.Buffer
 	at := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
-	code := run(context.Background(), nil, func(k string) string { return s.env[k] }, &stdout, func() time.Time { return at })
+	code := step.Run(context.Background(), nil, func(k string) string { return s.env[k] }, &stdout, func() time.Time { return at })
 	f, err := os.Open(s.output)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,193 @@
+package step
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/deployments"
+	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/ghcontext"
+	"github.com/deploytrack/deploytrack/internal/httpx"
+	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/versioner"
+	"github.com/deploytrack/deploytrack/internal/workflow"
+)
+
+// pool bounds how many products are recorded at once: enough to hide the
+// APIs' latency, few enough to stay clear of GitHub's secondary limit on
+// concurrent requests.
+const pool = 10
+
+// recordAll records every product's event under one deadline, at most
+// pool at a time; one failing does not stop the others. known holds,
+// per product, a GitHub deployment already found (0: find or create it).
+func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
+	hc := newHTTP(a, cfg)
+	if len(evs) == 1 {
+		record(ctx, a, hc, cfgs[0], src, evs[0], reps[0], knownID(known, 0), "")
+		return
+	}
+	sem := make(chan struct{}, pool)
+	var wg sync.WaitGroup
+	for i := range evs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			record(ctx, a, hc, cfgs[i], src, evs[i], reps[i], knownID(known, i), evs[i].Product+": ")
+		}()
+	}
+	wg.Wait()
+}
+
+// newHTTP builds the step's one HTTP client, which both sinks and the
+// Actions API share.
+func newHTTP(a *githubactions.Action, cfg *config.Config) *httpx.Client {
+	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf}
+	if d, err := time.ParseDuration(a.Getenv(RetryWaitEnv)); err == nil && d > 0 {
+		opts.WaitMin, opts.WaitMax = d, 30*d
+	}
+	return httpx.New(opts)
+}
+
+// knownDeployment is a GitHub deployment the main step posted to, as its
+// post step gets it.
+type knownDeployment struct {
+	ID  int64
+	Job bool // the job's own, not ours
+}
+
+func knownID(known []knownDeployment, i int) knownDeployment {
+	if i < len(known) {
+		return known[i]
+	}
+	return knownDeployment{}
+}
+
+// record sends the event to both sinks. They run concurrently and neither
+// failing stops the other, with one exception: a started or pending
+// deployment shows as in progress on GitHub only once Versioner's
+// preflight rules have let it through; a rejection marks it failed.
+func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, known knownDeployment, prefix string) {
+	ua := "deploytrack/" + version
+
+	var gh *deployments.Client
+	if rep.GitHubSkipped == "" {
+		var err error
+		if gh, err = deployments.New(hc.For("GitHub"), src.APIURL, cfg.GitHubToken, ev.Repository, ua); err != nil {
+			rep.GitHubErr = err
+		}
+	}
+
+	// A started or pending deployment waits for Versioner's preflight
+	// answer before GitHub shows it in progress. Versioner then gets a
+	// deadline of its own, short of the step's, so that GitHub's status
+	// still goes out when Versioner hangs.
+	vctx, vtimeout := ctx, cfg.Timeout
+	gated := gh != nil && !ev.Status.Terminal()
+	if gated {
+		vtimeout -= min(10*time.Second, cfg.Timeout/3)
+		var cancel context.CancelFunc
+		vctx, cancel = context.WithTimeout(ctx, vtimeout)
+		defer cancel()
+	}
+
+	var wg sync.WaitGroup
+	versionerDone := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(versionerDone)
+		vs := versioner.New(hc.For("Versioner"), cfg.APIURL, cfg.APIKey, ua)
+		res, err := vs.Record(vctx, ev)
+		rep.Versioner, rep.VersionerErr = res, timedOut(err, "Versioner", vctx, vtimeout)
+	}()
+	if gh != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			where := githubWhere(a, cfg, ev)
+			where.Known, where.KnownJob = known.ID, known.Job
+			t, err := gh.Target(ctx, ev, where)
+			rep.GitHub.Set(t)
+			if err != nil {
+				rep.GitHubErr = err
+				return
+			}
+			state, desc := rep.GitHub.State, ""
+			if gated {
+				<-versionerDone // closed by vctx's deadline at the latest
+				state, desc = gatedState(rep, state)
+			}
+			rep.GitHub.State = state
+			rep.GitHubErr = gh.Post(ctx, ev, where, &t, deployments.StatusRequest(ev, state, desc))
+			rep.GitHub.Set(t)
+		}()
+	}
+	wg.Wait()
+
+	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", ctx, cfg.Timeout)
+	if rep.VersionerErr == nil {
+		id := rep.Versioner.ID
+		if id == "" {
+			id = "with no id in the answer"
+		}
+		workflow.Printf(a, "%sVersioner: recorded %s event %s (%s)", prefix, ev.Kind, id, ev.Status)
+	}
+	if gh != nil && rep.GitHubErr == nil {
+		whose := ""
+		if rep.GitHub.Job {
+			whose = "the job's own "
+		}
+		workflow.Printf(a, "%sGitHub: %sdeployment %d, status %s", prefix, whose, rep.GitHub.DeploymentID, rep.GitHub.State)
+	}
+}
+
+// githubWhere says how the step picks its GitHub deployment. With auto,
+// GitHub's deployment for the job carries GITHUB_SHA, and an earlier step
+// of the job may have handed it over in GITHUB_ENV.
+func githubWhere(a *githubactions.Action, cfg *config.Config, ev event.Event) deployments.Where {
+	if cfg.GitHubDeployment != config.GitHubAuto {
+		return deployments.Where{}
+	}
+	return deployments.Where{Auto: true, RunSHA: a.Getenv("GITHUB_SHA"), Handoff: deployments.ParseHandoff(a.Getenv(deployments.HandoffVar(ev)))}
+}
+
+// gatedState is the GitHub state of a started or pending deployment once
+// Versioner has answered: failure when a rule blocked it, error when
+// Versioner did not record it and the step will fail, else as asked.
+func gatedState(rep *report.Report, state string) (string, string) {
+	var pe *versioner.PreflightError
+	switch {
+	case errors.As(rep.VersionerErr, &pe):
+		return "failure", "Blocked by Versioner: " + pe.Message
+	case rep.VersionerErr != nil && rep.FailOnAPIError:
+		return "error", "Versioner did not record the deployment; the step failed"
+	}
+	return state, ""
+}
+
+// timedOut says what stopped a call when the context did and no layer
+// below said it (go-github returns the bare context error): the step's
+// timeout, or the job's cancellation.
+func timedOut(err error, api string, ctx context.Context, after time.Duration) error {
+	var te *httpx.TimeoutError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te):
+		return &httpx.TimeoutError{API: te.API, After: after, Attempts: te.Attempts}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &httpx.TimeoutError{API: api, After: after}
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return fmt.Errorf("%s: stopped before it answered: the step was cancelled", api)
+	}
+	return err
+}
