@@ -2,7 +2,7 @@
 # Build a static binary, then ship it alone on scratch with CA certificates.
 # tools/build.sh is the release build, as `make build` and the tests run
 # it, so the binary measured and tested is the one shipped.
-FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.26.10-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 export VERSION COMMIT
 export CGO_ENABLED := 0
 
-.PHONY: all build test race fuzz lint demo bench clean
+.PHONY: all build test fuzz lint vuln demo bench clean
 
 all: lint test
 
@@ -14,11 +14,15 @@ all: lint test
 build:
 	tools/build.sh bin/deploytrack
 
-# The end-to-end tests spend most of their time waiting (on timeouts,
+# go vet once, then every test in a shuffled order, with the race
+# detector where cgo has a C compiler (CI and the project's machines; a
+# machine with only Go runs without it; RACE= turns it off). The
+# end-to-end tests spend most of their time waiting (on timeouts,
 # Retry-After, the binary): run more of them at once than there are CPUs.
+RACE ?= $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 -parallel 8 ./...
+	CGO_ENABLED=$(if $(RACE),1,0) $(GO) test -count=1 -shuffle=on -parallel 8 $(RACE) ./...
 
 # Every fuzz target, each for FUZZTIME (go test fuzzes one target at a
 # time); make test runs only their seeds. An input that fails is written
@@ -37,18 +41,24 @@ fuzz:
 # a module of their own so that the action's go.mod stays lean.
 TOOL := $(GO) tool -modfile=tools/go.mod
 
-# The race detector needs cgo (a C compiler), which a fresh machine may
-# lack, so it is a target of its own.
-race:
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
-
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
 	# actionlint looks for runs.post-entrypoint in the checkout; it is a link
 	# inside the image (see the Dockerfile), which TestDockerfileStructure checks.
 	$(TOOL) actionlint -ignore 'file "/deploytrack-post" does not exist' .github/workflows/*.yml
+
+# govulncheck (pinned in tools/go.mod) over the code and the Go that builds
+# it, against the Go vulnerability database as of the golang.org/x/vulndb
+# pinned there: the module proxy serves it where the database's own host
+# is out of reach, and Dependabot moves it with the other tools. It fails
+# when the code reaches a known vulnerability, in a module or in the
+# standard library of the Go running it.
+vuln:
+	@set -e; db=$$(mktemp -d); trap 'rm -rf "$$db"' EXIT; \
+	osv=$$($(GO) mod download -modfile=tools/go.mod -json golang.org/x/vulndb | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	$(TOOL) indexdb -vulns "$$osv/data/osv" -out "$$db/db"; \
+	$(TOOL) govulncheck -db "file://$$db/db" ./...
 
 demo: build
 	$(GO) run ./internal/demo -bin bin/deploytrack
