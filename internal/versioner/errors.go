@@ -2,8 +2,10 @@ package versioner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/deploytrack/deploytrack/internal/httpx"
@@ -46,41 +48,19 @@ func (e *APIError) Error() string {
 	return s + hint
 }
 
-// PreflightError is a deployment that Versioner's rules blocked: a policy
-// decision, not an outage. It always fails the step and is never retried.
-type PreflightError struct {
-	Status     int
-	Code       string // NO_DEPLOY_WINDOW, APPROVAL_REQUIRED, ...
-	Message    string
-	RetryAfter string // RFC 3339, when the API names one
-	RuleName   string
-}
-
-func (e *PreflightError) Error() string {
-	s := "Versioner blocked the deployment"
-	if e.Code != "" {
-		s += " (" + e.Code + ")"
+func unreachable(endpoint string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
-	if e.RuleName != "" {
-		s += fmt.Sprintf(" by rule %q", e.RuleName)
+	// These name the API and say what went wrong already.
+	var te *httpx.TimeoutError
+	var ge *httpx.GiveUpError
+	var ce *httpx.CutError
+	if errors.As(err, &te) || errors.As(err, &ge) || errors.As(err, &ce) {
+		return err
 	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	if e.RetryAfter != "" {
-		s += "; retry after " + e.RetryAfter
-	}
-	return s
-}
-
-type preflightBody struct {
-	Error      string `json:"error"`
-	Message    string `json:"message"`
-	Code       string `json:"code"`
-	RetryAfter string `json:"retry_after"`
-	Details    struct {
-		RuleName string `json:"rule_name"`
-	} `json:"details"`
+	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
 }
 
 func decodeError(endpoint string, resp *http.Response, raw []byte) error {

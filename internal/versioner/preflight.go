@@ -1,0 +1,40 @@
+package versioner
+
+import "fmt"
+
+// PreflightError is a deployment that Versioner's rules blocked: a policy
+// decision, not an outage. It always fails the step and is never retried.
+type PreflightError struct {
+	Status     int
+	Code       string // NO_DEPLOY_WINDOW, APPROVAL_REQUIRED, ...
+	Message    string
+	RetryAfter string // RFC 3339, when the API names one
+	RuleName   string
+}
+
+func (e *PreflightError) Error() string {
+	s := "Versioner blocked the deployment"
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.RuleName != "" {
+		s += fmt.Sprintf(" by rule %q", e.RuleName)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RetryAfter != "" {
+		s += "; retry after " + e.RetryAfter
+	}
+	return s
+}
+
+type preflightBody struct {
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	Code       string `json:"code"`
+	RetryAfter string `json:"retry_after"`
+	Details    struct {
+		RuleName string `json:"rule_name"`
+	} `json:"details"`
+}
