@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
 )
 
@@ -28,7 +27,7 @@ func Body(ev event.Event) ([]byte, error) {
 	opt("build_number", ev.RunNumber)
 	opt("invoke_id", ev.RunID)
 	at := ev.At.Format(time.RFC3339)
-	if ev.Kind == config.Build {
+	if ev.Kind == event.Build {
 		opt("built_by", ev.Actor)
 		opt("build_url", first(ev.BuildURL, ev.RunURL))
 		if ev.Status == event.Started {

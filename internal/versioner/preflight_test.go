@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
@@ -170,7 +169,7 @@ func TestConflictWithACodeIsNotPreflight(t *testing.T) {
 	}))
 	defer srv.Close()
 	base, _ := url.Parse(srv.URL)
-	_, err := versioner.New(srv.Client(), base, "k", "ua").Record(context.Background(), event.Event{Kind: config.Build, Product: "p", Version: "1.2.3", Status: event.Completed})
+	_, err := versioner.New(srv.Client(), base, "k", "ua").Record(context.Background(), event.Event{Kind: event.Build, Product: "p", Version: "1.2.3", Status: event.Completed})
 	var ae *versioner.APIError
 	var pe *versioner.PreflightError
 	if errors.As(err, &pe) || !errors.As(err, &ae) || ae.Status != http.StatusConflict {

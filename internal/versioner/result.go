@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/event"
 )
 
 // Result is what Versioner recorded.
@@ -44,7 +44,7 @@ type response struct {
 
 // decodeResult reads a 2xx answer. The event is recorded whatever the body
 // says, so a body that cannot be read costs the ids, not the step.
-func decodeResult(k config.Kind, raw []byte) Result {
+func decodeResult(k event.Kind, raw []byte) Result {
 	var r response
 	if err := json.Unmarshal(raw, &r); err != nil || r.ID == "" {
 		what := "a body without an event id"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
@@ -16,7 +16,7 @@ func TestRecordResult(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		kind   config.Kind
+		kind   event.Kind
 		status int
 		ctype  string
 		body   string
@@ -24,7 +24,7 @@ func TestRecordResult(t *testing.T) {
 	}{
 		{
 			name:   "deployment answer",
-			kind:   config.Deployment,
+			kind:   event.Deployment,
 			status: http.StatusCreated,
 			body: `{"id":"8d1f5c2e-0000-4000-8000-000000000001","product_id":"p-1","product_name":"web","version_id":"v-1","version":"1.2.3",
 				"environment_id":"env-1","environment_name":"production","status":"completed","deployed_at":"2024-05-01T12:30:00Z",
@@ -33,14 +33,14 @@ func TestRecordResult(t *testing.T) {
 		},
 		{
 			name:   "build answer",
-			kind:   config.Build,
+			kind:   event.Build,
 			status: http.StatusOK,
 			body:   `{"id":"b-1","version_id":"v-1","product_id":"p-1","version":"1.2.3","status":"completed","started_at":null}`,
 			want:   versioner.Result{ID: "b-1", ProductID: "p-1", VersionID: "v-1", Status: "completed"},
 		},
 		{
 			name:   "report_only rules that failed are warnings",
-			kind:   config.Deployment,
+			kind:   event.Deployment,
 			status: http.StatusCreated,
 			body: `{"id":"d-1","status":"started","extra_metadata":{"preflight_status":{"rules_evaluated":[
 				{"rule_name":"Soak time","status":"report_only","evaluation_result":"failed","error_message":"staging soaked 10m of 1h"},
@@ -55,34 +55,34 @@ func TestRecordResult(t *testing.T) {
 		},
 		{
 			name:   "empty 201 body is recorded with a note",
-			kind:   config.Deployment,
+			kind:   event.Deployment,
 			status: http.StatusCreated,
 			body:   "",
 			want:   versioner.Result{Note: "Versioner recorded the deployment event but answered with an empty body, so its ids are unknown"},
 		},
 		{
 			name:   "whitespace body counts as empty",
-			kind:   config.Build,
+			kind:   event.Build,
 			status: http.StatusCreated,
 			body:   " \n",
 			want:   versioner.Result{Note: "Versioner recorded the build event but answered with an empty body, so its ids are unknown"},
 		},
 		{
 			name:   "204 No Content",
-			kind:   config.Deployment,
+			kind:   event.Deployment,
 			status: http.StatusNoContent,
 			want:   versioner.Result{Note: "Versioner recorded the deployment event but answered with an empty body, so its ids are unknown"},
 		},
 		{
 			name:   "JSON without an id",
-			kind:   config.Deployment,
+			kind:   event.Deployment,
 			status: http.StatusOK,
 			body:   `{"ok":true}`,
 			want:   versioner.Result{Note: "Versioner recorded the deployment event but answered with a body without an event id, so its ids are unknown"},
 		},
 		{
 			name:   "truncated JSON",
-			kind:   config.Deployment,
+			kind:   event.Deployment,
 			status: http.StatusCreated,
 			ctype:  "application/json",
 			body:   `{"id": "8d1f5c2e-00`,

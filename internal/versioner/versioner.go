@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/httpx"
 )
@@ -35,10 +34,10 @@ func New(hc *http.Client, base *url.URL, key, userAgent string) *Client {
 }
 
 // Endpoint is the URL an event of kind k is posted to.
-func (c *Client) Endpoint(k config.Kind) string { return c.base + path(k) }
+func (c *Client) Endpoint(k event.Kind) string { return c.base + path(k) }
 
-func path(k config.Kind) string {
-	if k == config.Build {
+func path(k event.Kind) string {
+	if k == event.Build {
 		return "/build-events/"
 	}
 	return "/deployment-events/"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
@@ -16,18 +16,18 @@ func TestRecordRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		kind config.Kind
+		kind event.Kind
 		path string
 	}{
-		{name: "deployment event", kind: config.Deployment, path: "/deployment-events/"},
-		{name: "build event", kind: config.Build, path: "/build-events/"},
+		{name: "deployment event", kind: event.Deployment, path: "/deployment-events/"},
+		{name: "build event", kind: event.Build, path: "/build-events/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := setup(t)
 			ev := deployment()
-			if tt.kind == config.Build {
+			if tt.kind == event.Build {
 				ev = build()
 			}
 			want, err := versioner.Body(ev)
@@ -61,16 +61,16 @@ func TestRecordPath(t *testing.T) {
 	tests := []struct {
 		name string
 		base string // after the server's URL
-		kind config.Kind
+		kind event.Kind
 		want string
 	}{
-		{name: "bare host", base: "", kind: config.Deployment, want: "/deployment-events/"},
-		{name: "host with a slash", base: "/", kind: config.Deployment, want: "/deployment-events/"},
-		{name: "path prefix", base: "/versioner", kind: config.Deployment, want: "/versioner/deployment-events/"},
-		{name: "path prefix with a slash", base: "/versioner/", kind: config.Deployment, want: "/versioner/deployment-events/"},
-		{name: "deep prefix", base: "/api/v1/", kind: config.Build, want: "/api/v1/build-events/"},
-		{name: "build on a bare host", base: "", kind: config.Build, want: "/build-events/"},
-		{name: "build under a prefix", base: "/versioner", kind: config.Build, want: "/versioner/build-events/"},
+		{name: "bare host", base: "", kind: event.Deployment, want: "/deployment-events/"},
+		{name: "host with a slash", base: "/", kind: event.Deployment, want: "/deployment-events/"},
+		{name: "path prefix", base: "/versioner", kind: event.Deployment, want: "/versioner/deployment-events/"},
+		{name: "path prefix with a slash", base: "/versioner/", kind: event.Deployment, want: "/versioner/deployment-events/"},
+		{name: "deep prefix", base: "/api/v1/", kind: event.Build, want: "/api/v1/build-events/"},
+		{name: "build on a bare host", base: "", kind: event.Build, want: "/build-events/"},
+		{name: "build under a prefix", base: "/versioner", kind: event.Build, want: "/versioner/build-events/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
