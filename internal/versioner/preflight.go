@@ -1,6 +1,9 @@
 package versioner
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // PreflightError is a deployment that Versioner's rules blocked: a policy
 // decision, not an outage. It always fails the step and is never retried.
@@ -37,4 +40,13 @@ type preflightBody struct {
 	Details    struct {
 		RuleName string `json:"rule_name"`
 	} `json:"details"`
+}
+
+// AsPreflight returns the preflight rejection in err's chain, if there is
+// one. It is the one test for "did Versioner's rules block this?", so that
+// every caller agrees on the answer.
+func AsPreflight(err error) (*PreflightError, bool) {
+	var pe *PreflightError
+	ok := errors.As(err, &pe)
+	return pe, ok
 }

@@ -3,6 +3,7 @@ package versioner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -174,5 +175,30 @@ func TestConflictWithACodeIsNotPreflight(t *testing.T) {
 	var pe *versioner.PreflightError
 	if errors.As(err, &pe) || !errors.As(err, &ae) || ae.Status != http.StatusConflict {
 		t.Fatalf("Record() error = %v (%T), want an *APIError for 409", err, err)
+	}
+}
+
+func TestAsPreflight(t *testing.T) {
+	t.Parallel()
+	pe := &versioner.PreflightError{Status: 423, Code: "NO_DEPLOY_WINDOW"}
+	tests := []struct {
+		name string
+		err  error
+		want *versioner.PreflightError
+	}{
+		{name: "a rejection", err: pe, want: pe},
+		{name: "a wrapped rejection", err: fmt.Errorf("product web: %w", pe), want: pe},
+		{name: "a joined rejection", err: errors.Join(errors.New("other"), pe), want: pe},
+		{name: "an API error", err: &versioner.APIError{Status: 409}},
+		{name: "no error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := versioner.AsPreflight(tt.err)
+			if got != tt.want || ok != (tt.want != nil) {
+				t.Errorf("AsPreflight(%v) = %v, %t, want %v, %t", tt.err, got, ok, tt.want, tt.want != nil)
+			}
+		})
 	}
 }
