@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/httpx"
 )
 
@@ -63,7 +64,7 @@ func unreachable(endpoint string, err error) error {
 	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
 }
 
-func decodeError(endpoint string, resp *http.Response, raw []byte) error {
+func decodeError(endpoint string, k event.Kind, resp *http.Response, raw []byte) error {
 	code := resp.StatusCode
 	var body struct {
 		Detail json.RawMessage `json:"detail"`
@@ -78,7 +79,7 @@ func decodeError(endpoint string, resp *http.Response, raw []byte) error {
 			// 409 does only with "deployment_blocked": with another code it
 			// is a version conflict, which fail-on-api-error governs.
 			if json.Unmarshal(candidate, &p) == nil && (p.Error == "deployment_blocked" || (p.Code != "" && code != http.StatusConflict)) {
-				return &PreflightError{Status: code, Code: p.Code, Message: p.Message, RetryAfter: p.RetryAfter, RuleName: p.Details.RuleName}
+				return &PreflightError{Kind: k, Status: code, Code: p.Code, Message: p.Message, RetryAfter: p.RetryAfter, RuleName: p.Details.RuleName}
 			}
 		}
 	}

@@ -3,11 +3,14 @@ package versioner
 import (
 	"errors"
 	"fmt"
+
+	"github.com/deploytrack/deploytrack/internal/event"
 )
 
 // PreflightError is a deployment that Versioner's rules blocked: a policy
 // decision, not an outage. It always fails the step and is never retried.
 type PreflightError struct {
+	Kind       event.Kind // a deployment, or a build answered 423 or 428
 	Status     int
 	Code       string // NO_DEPLOY_WINDOW, APPROVAL_REQUIRED, ...
 	Message    string
@@ -17,6 +20,9 @@ type PreflightError struct {
 
 func (e *PreflightError) Error() string {
 	s := "Versioner blocked the deployment"
+	if e.Kind == event.Build {
+		s = "Versioner blocked the build"
+	}
 	if e.Code != "" {
 		s += " (" + e.Code + ")"
 	}

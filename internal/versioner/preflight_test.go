@@ -103,7 +103,9 @@ func TestRecordPreflight(t *testing.T) {
 			if !errors.As(err, &got) {
 				t.Fatalf("Record() error = %v (%T), want a *versioner.PreflightError", err, err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			want := *tt.want
+			want.Kind = event.Deployment
+			if diff := cmp.Diff(&want, got); diff != "" {
 				t.Errorf("PreflightError mismatch (-want +got):\n%s", diff)
 			}
 			if tt.wantMsg != "" {
@@ -198,6 +200,40 @@ func TestAsPreflight(t *testing.T) {
 			got, ok := versioner.AsPreflight(tt.err)
 			if got != tt.want || ok != (tt.want != nil) {
 				t.Errorf("AsPreflight(%v) = %v, %t, want %v, %t", tt.err, got, ok, tt.want, tt.want != nil)
+			}
+		})
+	}
+}
+
+func TestPreflightErrorMessages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  *versioner.PreflightError
+		want string
+	}{
+		{
+			name: "everything the body offers",
+			err: &versioner.PreflightError{Kind: event.Deployment, Status: 423, Code: "NO_DEPLOY_WINDOW", Message: "Frozen",
+				RetryAfter: "2026-12-27T09:00:00Z", RuleName: "holiday freeze"},
+			want: `Versioner blocked the deployment (NO_DEPLOY_WINDOW) by rule "holiday freeze": Frozen; retry after 2026-12-27T09:00:00Z`,
+		},
+		{
+			name: "a build",
+			err:  &versioner.PreflightError{Kind: event.Build, Status: 428, Code: "APPROVAL_REQUIRED", Message: "Needs QA"},
+			want: "Versioner blocked the build (APPROVAL_REQUIRED): Needs QA",
+		},
+		{
+			name: "no kind reads as a deployment",
+			err:  &versioner.PreflightError{Status: 423, Message: "Frozen"},
+			want: "Versioner blocked the deployment: Frozen",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, tt.err.Error()); diff != "" {
+				t.Errorf("Error() mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -70,7 +70,7 @@ func (c *Client) Record(ctx context.Context, ev event.Event) (Result, error) {
 		return Result{}, unreachable(endpoint, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Result{}, decodeError(endpoint, resp, raw)
+		return Result{}, decodeError(endpoint, ev.Kind, resp, raw)
 	}
 	if page(resp, raw) {
 		// A web page, not the API: a sign-in page or a web app's catch-all
