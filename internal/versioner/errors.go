@@ -64,25 +64,17 @@ func unreachable(endpoint string, err error) error {
 	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
 }
 
+// decodeError turns an answer that is not a success into a rejection
+// or an APIError.
 func decodeError(endpoint string, k event.Kind, resp *http.Response, raw []byte) error {
 	code := resp.StatusCode
+	if rejects(k, code) {
+		return rejection(k, resp, raw)
+	}
 	var body struct {
 		Detail json.RawMessage `json:"detail"`
 	}
 	_ = json.Unmarshal(raw, &body)
-
-	if code == http.StatusConflict || code == http.StatusLocked || code == http.StatusPreconditionRequired {
-		// Servers send the rejection under "detail" or at the top level.
-		for _, candidate := range []json.RawMessage{body.Detail, raw} {
-			var p preflightBody
-			// 423 and 428 only ever mean a rule blocked the deployment. A
-			// 409 does only with "deployment_blocked": with another code it
-			// is a version conflict, which fail-on-api-error governs.
-			if json.Unmarshal(candidate, &p) == nil && (p.Error == "deployment_blocked" || (p.Code != "" && code != http.StatusConflict)) {
-				return &PreflightError{Kind: k, Status: code, Code: p.Code, Message: p.Message, RetryAfter: p.RetryAfter, RuleName: p.Details.RuleName}
-			}
-		}
-	}
 	return &APIError{Endpoint: endpoint, Status: code, Detail: detail(body.Detail, raw), Attempts: httpx.Attempts(resp)}
 }
 

@@ -23,6 +23,7 @@ func TestRecordErrors(t *testing.T) {
 	long := "<html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("nginx ", 60) + "</body></html>"
 	tests := []struct {
 		name         string
+		build        bool // post a build event, not a deployment
 		status       int
 		header       map[string]string
 		body         string
@@ -73,11 +74,12 @@ func TestRecordErrors(t *testing.T) {
 			wantRequests: 1,
 		},
 		{
-			name:         "409 immutability is an API error, not a preflight",
+			name:         "409 on a build is immutability, an API error, not a preflight",
+			build:        true,
 			status:       http.StatusConflict,
 			body:         `{"detail":"Version 1.2.3 of web already exists with SHA abc123"}`,
-			want:         &versioner.APIError{Endpoint: endpoint, Status: 409, Detail: "Version 1.2.3 of web already exists with SHA abc123", Attempts: 1},
-			wantMsg:      "Versioner answered 409 Conflict for POST {url}/deployment-events/: Version 1.2.3 of web already exists with SHA abc123: versions are immutable: the same version was recorded from another commit",
+			want:         &versioner.APIError{Endpoint: "{url}/build-events/", Status: 409, Detail: "Version 1.2.3 of web already exists with SHA abc123", Attempts: 1},
+			wantMsg:      "Versioner answered 409 Conflict for POST {url}/build-events/: Version 1.2.3 of web already exists with SHA abc123: versions are immutable: the same version was recorded from another commit",
 			wantRequests: 1,
 		},
 		{
@@ -151,14 +153,18 @@ func TestRecordErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := setup(t)
-			s.mux.HandleFunc("POST /deployment-events/{$}", func(w http.ResponseWriter, r *http.Request) {
+			ev, path := deployment(), "/deployment-events/"
+			if tt.build {
+				ev, path = build(), "/build-events/"
+			}
+			s.mux.HandleFunc("POST "+path+"{$}", func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.header {
 					w.Header().Set(k, v)
 				}
 				w.WriteHeader(tt.status)
 				fmt.Fprint(w, tt.body)
 			})
-			_, err := client(t, s.url).Record(context.Background(), deployment())
+			_, err := client(t, s.url).Record(context.Background(), ev)
 			var got *versioner.APIError
 			if !errors.As(err, &got) {
 				t.Fatalf("Record() error = %v (%T), want a *versioner.APIError", err, err)

@@ -120,28 +120,175 @@ func TestRecordPreflight(t *testing.T) {
 	}
 }
 
-// 409, 423 and 428 bodies that are not rejections stay API errors.
+// TestRecordPreflightShapes: a 409, 423 or 428 is a rejection whatever
+// its body looks like (both peers read it so), and the error shows what
+// the body offers, else the status line. The one exception is a 409 on a
+// build: version immutability, an API error.
+func TestRecordPreflightShapes(t *testing.T) {
+	t.Parallel()
+	const retry = "2026-12-27T09:00:00Z"
+	shapes := []struct {
+		name  string
+		ctype string // application/json unless set
+		body  string
+		want  versioner.PreflightError // Kind and Status are the case's; Message "{status}" is the status line
+	}{
+		{
+			name: "documented, under detail",
+			body: `{"detail":{"error":"deployment_blocked","message":"Frozen","code":"NO_DEPLOY_WINDOW","retry_after":"` + retry + `","details":{"rule_name":"holiday freeze"}}}`,
+			want: versioner.PreflightError{Code: "NO_DEPLOY_WINDOW", Message: "Frozen", RetryAfter: retry, RuleName: "holiday freeze"},
+		},
+		{
+			name: "documented, at the top level",
+			body: `{"error":"deployment_blocked","message":"Frozen","code":"NO_DEPLOY_WINDOW","retry_after":"` + retry + `","details":{"rule_name":"holiday freeze"}}`,
+			want: versioner.PreflightError{Code: "NO_DEPLOY_WINDOW", Message: "Frozen", RetryAfter: retry, RuleName: "holiday freeze"},
+		},
+		{
+			name: "no error field, under detail",
+			body: `{"detail":{"message":"Deployment in progress","code":"DEPLOYMENT_IN_PROGRESS"}}`,
+			want: versioner.PreflightError{Code: "DEPLOYMENT_IN_PROGRESS", Message: "Deployment in progress"},
+		},
+		{
+			name: "no error field, at the top level",
+			body: `{"message":"Deployment in progress","code":"DEPLOYMENT_IN_PROGRESS","retry_after":"` + retry + `"}`,
+			want: versioner.PreflightError{Code: "DEPLOYMENT_IN_PROGRESS", Message: "Deployment in progress", RetryAfter: retry},
+		},
+		{
+			name: "a message alone",
+			body: `{"detail":{"message":"Waiting for QA sign-off"}}`,
+			want: versioner.PreflightError{Message: "Waiting for QA sign-off"},
+		},
+		{
+			name: "a rule alone",
+			body: `{"detail":{"details":{"rule_name":"holiday freeze"}}}`,
+			want: versioner.PreflightError{Message: "{status}", RuleName: "holiday freeze"},
+		},
+		{
+			name: "the error field alone",
+			body: `{"detail":{"error":"deployment_blocked"}}`,
+			want: versioner.PreflightError{Message: "{status}"},
+		},
+		{
+			name: "another error word",
+			body: `{"detail":{"error":"duplicate"}}`,
+			want: versioner.PreflightError{Message: "duplicate"},
+		},
+		{
+			name: "a string detail",
+			body: `{"detail":"Preflight check failed:\n  production is frozen"}`,
+			want: versioner.PreflightError{Message: "Preflight check failed: production is frozen"},
+		},
+		{
+			name: "a JSON string",
+			body: `"Preflight check failed"`,
+			want: versioner.PreflightError{Message: "Preflight check failed"},
+		},
+		{
+			name:  "text/plain",
+			ctype: "text/plain; charset=utf-8",
+			body:  "  Deployments are frozen\nuntil Monday\n",
+			want:  versioner.PreflightError{Message: "Deployments are frozen until Monday"},
+		},
+		{
+			name: "an empty body",
+			want: versioner.PreflightError{Message: "{status}"},
+		},
+		{
+			name: "an empty object",
+			body: `{}`,
+			want: versioner.PreflightError{Message: "{status}"},
+		},
+		{
+			name:  "an HTML page",
+			ctype: "text/html",
+			body:  "<html><body><h1>Locked</h1></body></html>",
+			want:  versioner.PreflightError{Message: "{status}"},
+		},
+	}
+	for _, sh := range shapes {
+		for _, status := range []int{http.StatusConflict, http.StatusLocked, http.StatusPreconditionRequired} {
+			for _, kind := range []event.Kind{event.Deployment, event.Build} {
+				t.Run(fmt.Sprintf("%s %d %s", sh.name, status, kind), func(t *testing.T) {
+					t.Parallel()
+					s := setup(t)
+					answer := func(w http.ResponseWriter, r *http.Request) {
+						ctype := sh.ctype
+						if ctype == "" {
+							ctype = "application/json"
+						}
+						w.Header().Set("Content-Type", ctype)
+						w.WriteHeader(status)
+						fmt.Fprint(w, sh.body)
+					}
+					s.mux.HandleFunc("POST /deployment-events/{$}", answer)
+					s.mux.HandleFunc("POST /build-events/{$}", answer)
+					ev := deployment()
+					if kind == event.Build {
+						ev = build()
+					}
+					ev.Status = event.Started
+					_, err := client(t, s.url).Record(context.Background(), ev)
+					if n := len(s.requests()); n != 1 {
+						t.Errorf("server saw %d requests, want 1: an answer of %d is never retried", n, status)
+					}
+
+					if kind == event.Build && status == http.StatusConflict {
+						var ae *versioner.APIError
+						if _, ok := versioner.AsPreflight(err); ok || !errors.As(err, &ae) || ae.Status != status {
+							t.Fatalf("Record() error = %v (%T), want an *APIError for 409 (version immutability)", err, err)
+						}
+						return
+					}
+					got, ok := versioner.AsPreflight(err)
+					if !ok {
+						t.Fatalf("Record() error = %v (%T), want a *versioner.PreflightError", err, err)
+					}
+					want := sh.want
+					want.Kind, want.Status = kind, status
+					if want.Message == "{status}" {
+						want.Message = fmt.Sprintf("%d %s", status, http.StatusText(status))
+					}
+					if diff := cmp.Diff(&want, got); diff != "" {
+						t.Errorf("PreflightError mismatch (-want +got):\n%s", diff)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestRecordNotPreflight: only a 409, 423 or 428 is a rejection, and a
+// 409 on a build is not one whatever its body says (versions are
+// immutable). These stay API errors, which fail-on-api-error governs.
 func TestRecordNotPreflight(t *testing.T) {
 	t.Parallel()
+	const blocked = `{"error":"deployment_blocked","message":"Frozen","code":"NO_DEPLOY_WINDOW"}`
 	tests := []struct {
 		name       string
+		build      bool
 		status     int
 		body       string
 		wantDetail string
 	}{
-		{name: "423 with a plain detail", status: http.StatusLocked, body: `{"detail":"locked"}`, wantDetail: "locked"},
-		{name: "428 with HTML", status: http.StatusPreconditionRequired, body: "<h1>428</h1>", wantDetail: "unexpected body: <h1>428</h1>"},
-		{name: "409 with an empty object", status: http.StatusConflict, body: `{}`, wantDetail: "unexpected body: {}"},
-		{name: "409 with another error", status: http.StatusConflict, body: `{"detail":{"error":"duplicate"}}`, wantDetail: `{"error":"duplicate"}`},
+		{name: "409 on a build, a rejection's body", build: true, status: http.StatusConflict, body: `{"detail":` + blocked + `}`, wantDetail: blocked},
+		{name: "409 on a build, at the top level", build: true, status: http.StatusConflict, body: blocked, wantDetail: "unexpected body: " + blocked},
+		{name: "409 on a build, empty", build: true, status: http.StatusConflict},
+		{name: "403 on a deployment, a rejection's body", status: http.StatusForbidden, body: `{"detail":` + blocked + `}`, wantDetail: blocked},
+		{name: "400 on a deployment, at the top level", status: http.StatusBadRequest, body: blocked, wantDetail: "unexpected body: " + blocked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := setup(t)
-			s.mux.HandleFunc("POST /deployment-events/{$}", func(w http.ResponseWriter, r *http.Request) {
+			ev, path := deployment(), "/deployment-events/"
+			if tt.build {
+				ev, path = build(), "/build-events/"
+			}
+			ev.Status = event.Started
+			s.mux.HandleFunc("POST "+path+"{$}", func(w http.ResponseWriter, r *http.Request) {
 				respond(w, tt.status, tt.body)
 			})
-			_, err := client(t, s.url).Record(context.Background(), deployment())
+			_, err := client(t, s.url).Record(context.Background(), ev)
 			var pe *versioner.PreflightError
 			if errors.As(err, &pe) {
 				t.Fatalf("Record() error = %v, a PreflightError, want an APIError", err)
@@ -222,6 +369,26 @@ func TestPreflightErrorMessages(t *testing.T) {
 			name: "a build",
 			err:  &versioner.PreflightError{Kind: event.Build, Status: 428, Code: "APPROVAL_REQUIRED", Message: "Needs QA"},
 			want: "Versioner blocked the build (APPROVAL_REQUIRED): Needs QA",
+		},
+		{
+			name: "a bare status says what it usually means",
+			err:  &versioner.PreflightError{Kind: event.Deployment, Status: 409, Message: "409 Conflict"},
+			want: "Versioner blocked the deployment: 409 Conflict (the answer gave no reason; a 409 usually means another deployment in progress: see the rules in Versioner)",
+		},
+		{
+			name: "a bare 423 on a build",
+			err:  &versioner.PreflightError{Kind: event.Build, Status: 423, Message: "423 Locked"},
+			want: "Versioner blocked the build: 423 Locked (the answer gave no reason; a 423 usually means a no-deploy window: see the rules in Versioner)",
+		},
+		{
+			name: "a bare 428",
+			err:  &versioner.PreflightError{Status: 428, Message: "428 Precondition Required"},
+			want: "Versioner blocked the deployment: 428 Precondition Required (the answer gave no reason; a 428 usually means a missing approval, an environment to deploy to first, or soak time: see the rules in Versioner)",
+		},
+		{
+			name: "a rule is a reason",
+			err:  &versioner.PreflightError{Status: 423, Message: "423 Locked", RuleName: "holiday freeze"},
+			want: `Versioner blocked the deployment by rule "holiday freeze": 423 Locked`,
 		},
 		{
 			name: "no kind reads as a deployment",
