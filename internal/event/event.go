@@ -14,9 +14,20 @@ import (
 	"github.com/deploytrack/deploytrack/internal/ghcontext"
 )
 
+// Kind says whether an event is a deployment or a build. It is config's
+// type under a name of this package, so that the sinks, which read only
+// the Event, need not import config (config cannot import event).
+type Kind = config.Kind
+
+// The two kinds of event Versioner tracks.
+const (
+	Deployment = config.Deployment
+	Build      = config.Build
+)
+
 // Event is what one step records.
 type Event struct {
-	Kind        config.Kind
+	Kind        Kind
 	Product     string
 	Version     string
 	Environment string // deployments only
@@ -73,7 +84,7 @@ func New(c *config.Config, s ghcontext.Source, now time.Time) (Event, error) {
 		Description:    c.Description,
 		At:             now.UTC(),
 	}
-	if c.Kind == config.Deployment {
+	if c.Kind == Deployment {
 		e.Environment = c.Environment
 	}
 	if e.Product == "" {

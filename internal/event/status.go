@@ -42,13 +42,13 @@ var vocabulary = map[string]Status{
 }
 
 // kindWords are accepted for one kind of event only, as Versioner does.
-var kindWords = map[config.Kind]map[string]Status{
-	config.Deployment: {"deploying": Started, "deployed": Completed},
-	config.Build:      {"building": Started, "built": Completed},
+var kindWords = map[Kind]map[string]Status{
+	Deployment: {"deploying": Started, "deployed": Completed},
+	Build:      {"building": Started, "built": Completed},
 }
 
 // ParseStatus normalises a status word, case-insensitively.
-func ParseStatus(kind config.Kind, s string) (Status, error) {
+func ParseStatus(kind Kind, s string) (Status, error) {
 	w := strings.ToLower(strings.TrimSpace(s))
 	w = strings.ReplaceAll(w, "-", "_")
 	if st, ok := vocabulary[w]; ok {
@@ -61,7 +61,7 @@ func ParseStatus(kind config.Kind, s string) (Status, error) {
 }
 
 // Words lists the accepted words for a kind of event, grouped by state.
-func Words(kind config.Kind) []string {
+func Words(kind Kind) []string {
 	var out []string
 	for _, st := range []Status{Pending, Started, Completed, Failed, Aborted} {
 		out = append(out, string(st))

@@ -61,7 +61,31 @@ type Rejection struct {
 	RetryAfter string // RFC 3339; omitted from the body when empty
 	RuleName   string
 	TopLevel   bool // send the object at the top level instead of under "detail", as some servers do
+	// Shape is how the body words the rejection; the zero value is the documented object.
+	Shape RejectionShape
 }
+
+// RejectionShape is how a rejection's body looks. The reference documents one object, but servers
+// (and versions of them) send others, and a client must read a 409, 423 or 428 on a deployment
+// as a rejection whatever its body.
+type RejectionShape string
+
+// The shapes a rejection's body takes.
+const (
+	// ShapeDocumented is {"detail": {"error": "deployment_blocked", "message", "code",
+	// "retry_after", "details": {"rule_name"}}}, or the object alone with TopLevel.
+	ShapeDocumented RejectionShape = ""
+	// ShapeNoError is the object without "error", with only the fields that are set:
+	// {"detail": {"message": "Deployment in progress", "code": "DEPLOYMENT_IN_PROGRESS"}}, the shape
+	// the official action's tests use. TopLevel applies.
+	ShapeNoError RejectionShape = "no-error"
+	// ShapeString is {"detail": "<Message>"}.
+	ShapeString RejectionShape = "string"
+	// ShapeText is the Message alone, as text/plain.
+	ShapeText RejectionShape = "text"
+	// ShapeEmpty is no body at all.
+	ShapeEmpty RejectionShape = "empty"
+)
 
 type idemEntry struct {
 	body []byte // the request body, to spot a key reused for a different event
@@ -301,6 +325,14 @@ func (v *Versioner) accept(r *http.Request, ep endpoint, raw []byte, key string)
 }
 
 func rejectionReply(r Rejection) reply {
+	switch r.Shape {
+	case ShapeString:
+		return detail(r.Status, r.Message)
+	case ShapeText:
+		return reply{status: r.Status, header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, body: []byte(r.Message + "\n")}
+	case ShapeEmpty:
+		return reply{status: r.Status}
+	}
 	obj := map[string]any{
 		"error":   "deployment_blocked",
 		"message": r.Message,
@@ -309,6 +341,14 @@ func rejectionReply(r Rejection) reply {
 	}
 	if r.RetryAfter != "" {
 		obj["retry_after"] = r.RetryAfter
+	}
+	if r.Shape == ShapeNoError {
+		delete(obj, "error")
+		for k, v := range map[string]string{"message": r.Message, "code": r.Code, "details": r.RuleName} {
+			if v == "" {
+				delete(obj, k)
+			}
+		}
 	}
 	if r.TopLevel {
 		return jsonReply(r.Status, obj)
@@ -342,6 +382,11 @@ func (v *Versioner) id(kind, name string) string {
 // RejectPreflight makes deployment "started" events for r.Product fail the preflight check with
 // r.Status, until lifted by a Rejection with Status 0. Rejected events are not recorded.
 func (v *Versioner) RejectPreflight(r Rejection) {
+	switch r.Shape {
+	case ShapeDocumented, ShapeNoError, ShapeString, ShapeText, ShapeEmpty:
+	default:
+		panic(fmt.Sprintf("fake: RejectPreflight: unknown shape %q", r.Shape))
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if r.Status == 0 {

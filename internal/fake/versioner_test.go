@@ -475,3 +475,80 @@ func TestVersionerEventsAreCopies(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
+
+// TestVersionerPreflightShapes: the fake words a rejection the ways servers do, not only the
+// documented way, so that clients are tested against each.
+func TestVersionerPreflightShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		rejection Rejection
+		wantType  string
+		wantBody  string // JSON when wantType is JSON, else the exact text
+	}{
+		{
+			name:      "no error field, under detail",
+			rejection: Rejection{Status: 409, Code: "DEPLOYMENT_IN_PROGRESS", Message: "Deployment in progress", Shape: ShapeNoError},
+			wantType:  "application/json",
+			wantBody:  `{"detail":{"message":"Deployment in progress","code":"DEPLOYMENT_IN_PROGRESS"}}`,
+		},
+		{
+			name: "no error field, at the top level",
+			rejection: Rejection{Status: 423, Code: "NO_DEPLOY_WINDOW", Message: "Frozen", RetryAfter: "2026-08-03T08:00:00Z",
+				RuleName: "weekend freeze", Shape: ShapeNoError, TopLevel: true},
+			wantType: "application/json",
+			wantBody: `{"message":"Frozen","code":"NO_DEPLOY_WINDOW","retry_after":"2026-08-03T08:00:00Z","details":{"rule_name":"weekend freeze"}}`,
+		},
+		{
+			name:      "a string detail",
+			rejection: Rejection{Status: 423, Code: "ignored", Message: "Deployments are frozen", Shape: ShapeString},
+			wantType:  "application/json",
+			wantBody:  `{"detail":"Deployments are frozen"}`,
+		},
+		{
+			name:      "text/plain",
+			rejection: Rejection{Status: 428, Code: "ignored", Message: "Needs approval", Shape: ShapeText},
+			wantType:  "text/plain; charset=utf-8",
+			wantBody:  "Needs approval\n",
+		},
+		{
+			name:      "an empty body",
+			rejection: Rejection{Status: 409, Message: "ignored", Shape: ShapeEmpty},
+			wantType:  "application/json",
+			wantBody:  "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := newVersioner()
+			v.RejectPreflight(tt.rejection)
+			srv := start(t, v)
+			got := vpost(t, srv, "/deployment-events/", deployBody)
+			if got.status != tt.rejection.Status {
+				t.Fatalf("status = %d, want %d: %s", got.status, tt.rejection.Status, got.body)
+			}
+			if ct := got.header.Get("Content-Type"); ct != tt.wantType {
+				t.Errorf("Content-Type = %q, want %q", ct, tt.wantType)
+			}
+			if tt.wantType == "application/json" && tt.wantBody != "" {
+				sameJSON(t, got.body, tt.wantBody)
+			} else if got.body != tt.wantBody {
+				t.Errorf("body = %q, want %q", got.body, tt.wantBody)
+			}
+			if n := len(v.Events()); n != 0 {
+				t.Errorf("%d events, want 0 (a rejected event is not recorded)", n)
+			}
+		})
+	}
+}
+
+func TestVersionerRejectPreflightUnknownShape(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if recover() == nil {
+			t.Error("RejectPreflight with an unknown shape did not panic")
+		}
+	}()
+	newVersioner().RejectPreflight(Rejection{Status: 423, Shape: "xml"})
+}

@@ -49,7 +49,7 @@ func (r *Report) Failed() bool {
 
 // Preflight returns Versioner's preflight rejection, if there was one.
 func (r *Report) Preflight() *versioner.PreflightError {
-	pe, _ := asPreflight(r.VersionerErr)
+	pe, _ := versioner.AsPreflight(r.VersionerErr)
 	return pe
 }
 

@@ -1,13 +1,11 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/redact"
-	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
 // MaxSummary keeps the summary under GitHub's 1 MiB limit per step.
@@ -125,8 +123,7 @@ func (r *Report) versionerLine() string {
 	case r.DryRun:
 		return "dry run: would POST the " + what + " event"
 	case r.VersionerErr != nil:
-		var pe *versioner.PreflightError
-		if errors.As(r.VersionerErr, &pe) {
+		if pe := r.Preflight(); pe != nil {
 			return "⛔ " + md(pe.Error())
 		}
 		return "❌ " + md(r.VersionerErr.Error())
@@ -229,13 +226,6 @@ func cut(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// asPreflight is errors.As for a preflight rejection.
-func asPreflight(err error) (*versioner.PreflightError, bool) {
-	var pe *versioner.PreflightError
-	ok := errors.As(err, &pe)
-	return pe, ok
-}
 
 // redactMarkdown redacts the summary, where a secret that came in from
 // outside (an API echoing it) has been escaped by the time the text is

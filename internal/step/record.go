@@ -164,9 +164,8 @@ func githubWhere(a *githubactions.Action, cfg *config.Config, ev event.Event) de
 // Versioner has answered: failure when a rule blocked it, error when
 // Versioner did not record it and the step will fail, else as asked.
 func gatedState(rep *report.Report, state string) (string, string) {
-	var pe *versioner.PreflightError
-	switch {
-	case errors.As(rep.VersionerErr, &pe):
+	switch pe := rep.Preflight(); {
+	case pe != nil:
 		return "failure", "Blocked by Versioner: " + pe.Message
 	case rep.VersionerErr != nil && rep.FailOnAPIError:
 		return "error", "Versioner did not record the deployment; the step failed"

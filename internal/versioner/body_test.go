@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
@@ -17,7 +16,7 @@ var at = time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC)
 // deployment is a fully detected deployment event.
 func deployment() event.Event {
 	return event.Event{
-		Kind:           config.Deployment,
+		Kind:           event.Deployment,
 		Product:        "web",
 		Version:        "1.2.3",
 		Environment:    "production",
@@ -41,7 +40,7 @@ func deployment() event.Event {
 // build is the same run recording a build.
 func build() event.Event {
 	ev := deployment()
-	ev.Kind = config.Build
+	ev.Kind = event.Build
 	ev.Environment = ""
 	return ev
 }
@@ -122,7 +121,7 @@ func TestBody(t *testing.T) {
 		},
 		{
 			name: "minimal deployment sends the required fields only",
-			ev: event.Event{Kind: config.Deployment, Product: "web", Version: "1.2.3", Environment: "staging",
+			ev: event.Event{Kind: event.Deployment, Product: "web", Version: "1.2.3", Environment: "staging",
 				Status: event.Started, At: at},
 			want: map[string]any{"product_name": "web", "version": "1.2.3", "environment_name": "staging",
 				"status": "started", "source_system": "github"},
@@ -163,7 +162,7 @@ func TestBody(t *testing.T) {
 		},
 		{
 			name: "minimal build sends the required fields only",
-			ev:   event.Event{Kind: config.Build, Product: "web", Version: "1.2.3", Status: event.Completed, At: at},
+			ev:   event.Event{Kind: event.Build, Product: "web", Version: "1.2.3", Status: event.Completed, At: at},
 			want: map[string]any{"product_name": "web", "version": "1.2.3", "status": "completed",
 				"source_system": "github", "completed_at": "2024-05-01T12:30:00Z"},
 		},

@@ -2,10 +2,13 @@ package versioner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/httpx"
 )
 
@@ -46,62 +49,32 @@ func (e *APIError) Error() string {
 	return s + hint
 }
 
-// PreflightError is a deployment that Versioner's rules blocked: a policy
-// decision, not an outage. It always fails the step and is never retried.
-type PreflightError struct {
-	Status     int
-	Code       string // NO_DEPLOY_WINDOW, APPROVAL_REQUIRED, ...
-	Message    string
-	RetryAfter string // RFC 3339, when the API names one
-	RuleName   string
+func unreachable(endpoint string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	// These name the API and say what went wrong already.
+	var te *httpx.TimeoutError
+	var ge *httpx.GiveUpError
+	var ce *httpx.CutError
+	if errors.As(err, &te) || errors.As(err, &ge) || errors.As(err, &ce) {
+		return err
+	}
+	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
 }
 
-func (e *PreflightError) Error() string {
-	s := "Versioner blocked the deployment"
-	if e.Code != "" {
-		s += " (" + e.Code + ")"
-	}
-	if e.RuleName != "" {
-		s += fmt.Sprintf(" by rule %q", e.RuleName)
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	if e.RetryAfter != "" {
-		s += "; retry after " + e.RetryAfter
-	}
-	return s
-}
-
-type preflightBody struct {
-	Error      string `json:"error"`
-	Message    string `json:"message"`
-	Code       string `json:"code"`
-	RetryAfter string `json:"retry_after"`
-	Details    struct {
-		RuleName string `json:"rule_name"`
-	} `json:"details"`
-}
-
-func decodeError(endpoint string, resp *http.Response, raw []byte) error {
+// decodeError turns an answer that is not a success into a rejection
+// or an APIError.
+func decodeError(endpoint string, k event.Kind, resp *http.Response, raw []byte) error {
 	code := resp.StatusCode
+	if rejects(k, code) {
+		return rejection(k, resp, raw)
+	}
 	var body struct {
 		Detail json.RawMessage `json:"detail"`
 	}
 	_ = json.Unmarshal(raw, &body)
-
-	if code == http.StatusConflict || code == http.StatusLocked || code == http.StatusPreconditionRequired {
-		// Servers send the rejection under "detail" or at the top level.
-		for _, candidate := range []json.RawMessage{body.Detail, raw} {
-			var p preflightBody
-			// 423 and 428 only ever mean a rule blocked the deployment. A
-			// 409 does only with "deployment_blocked": with another code it
-			// is a version conflict, which fail-on-api-error governs.
-			if json.Unmarshal(candidate, &p) == nil && (p.Error == "deployment_blocked" || (p.Code != "" && code != http.StatusConflict)) {
-				return &PreflightError{Status: code, Code: p.Code, Message: p.Message, RetryAfter: p.RetryAfter, RuleName: p.Details.RuleName}
-			}
-		}
-	}
 	return &APIError{Endpoint: endpoint, Status: code, Detail: detail(body.Detail, raw), Attempts: httpx.Attempts(resp)}
 }
 

@@ -6,17 +6,13 @@ package versioner
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/httpx"
 )
@@ -38,34 +34,13 @@ func New(hc *http.Client, base *url.URL, key, userAgent string) *Client {
 }
 
 // Endpoint is the URL an event of kind k is posted to.
-func (c *Client) Endpoint(k config.Kind) string { return c.base + path(k) }
+func (c *Client) Endpoint(k event.Kind) string { return c.base + path(k) }
 
-func path(k config.Kind) string {
-	if k == config.Build {
+func path(k event.Kind) string {
+	if k == event.Build {
 		return "/build-events/"
 	}
 	return "/deployment-events/"
-}
-
-// Result is what Versioner recorded.
-type Result struct {
-	ID            string // the deployment or build id
-	ProductID     string
-	VersionID     string
-	EnvironmentID string
-	Status        string // Versioner's canonical status
-	// Warnings are report_only preflight rules that failed: shown, never fatal.
-	Warnings []Rule
-	// Note says what was odd about a successful answer (an empty body, say).
-	Note string
-}
-
-// Rule is one evaluated preflight rule.
-type Rule struct {
-	Name             string `json:"rule_name"`
-	Status           string `json:"status"`
-	EvaluationResult string `json:"evaluation_result"`
-	Message          string `json:"error_message"`
 }
 
 // Record posts ev and returns what Versioner recorded.
@@ -95,7 +70,7 @@ func (c *Client) Record(ctx context.Context, ev event.Event) (Result, error) {
 		return Result{}, unreachable(endpoint, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Result{}, decodeError(endpoint, resp, raw)
+		return Result{}, decodeError(endpoint, ev.Kind, resp, raw)
 	}
 	if page(resp, raw) {
 		// A web page, not the API: a sign-in page or a web app's catch-all
@@ -109,103 +84,4 @@ func (c *Client) Record(ctx context.Context, ev event.Event) (Result, error) {
 func page(resp *http.Response, raw []byte) bool {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	return mt == "text/html" || mt == "application/xhtml+xml" || bytes.HasPrefix(bytes.TrimSpace(raw), []byte("<"))
-}
-
-func unreachable(endpoint string, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	// These name the API and say what went wrong already.
-	var te *httpx.TimeoutError
-	var ge *httpx.GiveUpError
-	var ce *httpx.CutError
-	if errors.As(err, &te) || errors.As(err, &ge) || errors.As(err, &ce) {
-		return err
-	}
-	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
-}
-
-type response struct {
-	ID            string `json:"id"`
-	ProductID     string `json:"product_id"`
-	VersionID     string `json:"version_id"`
-	EnvironmentID string `json:"environment_id"`
-	Status        string `json:"status"`
-	ExtraMetadata struct {
-		PreflightStatus struct {
-			RulesEvaluated []Rule `json:"rules_evaluated"`
-		} `json:"preflight_status"`
-	} `json:"extra_metadata"`
-}
-
-// decodeResult reads a 2xx answer. The event is recorded whatever the body
-// says, so a body that cannot be read costs the ids, not the step.
-func decodeResult(k config.Kind, raw []byte) Result {
-	var r response
-	if err := json.Unmarshal(raw, &r); err != nil || r.ID == "" {
-		what := "a body without an event id"
-		switch {
-		case len(bytes.TrimSpace(raw)) == 0:
-			what = "an empty body"
-		case err != nil:
-			what = "a body that is not valid JSON"
-		}
-		return Result{Note: fmt.Sprintf("Versioner recorded the %s event but answered with %s, so its ids are unknown", k, what)}
-	}
-	res := Result{ID: r.ID, ProductID: r.ProductID, VersionID: r.VersionID, EnvironmentID: r.EnvironmentID, Status: r.Status}
-	for _, rule := range r.ExtraMetadata.PreflightStatus.RulesEvaluated {
-		if rule.Status == "report_only" && rule.EvaluationResult == "failed" {
-			res.Warnings = append(res.Warnings, rule)
-		}
-	}
-	return res
-}
-
-// Body is the JSON the API receives for ev: exactly what Record sends and
-// what a dry run prints.
-func Body(ev event.Event) ([]byte, error) {
-	b := map[string]any{
-		"product_name":  ev.Product,
-		"version":       ev.Version,
-		"status":        string(ev.Status),
-		"source_system": "github",
-	}
-	opt := func(k, v string) {
-		if v != "" {
-			b[k] = v
-		}
-	}
-	opt("scm_repository", ev.Repository)
-	opt("scm_sha", ev.SHA)
-	opt("scm_branch", ev.Branch)
-	opt("build_number", ev.RunNumber)
-	opt("invoke_id", ev.RunID)
-	at := ev.At.Format(time.RFC3339)
-	if ev.Kind == config.Build {
-		opt("built_by", ev.Actor)
-		opt("build_url", first(ev.BuildURL, ev.RunURL))
-		if ev.Status == event.Started {
-			b["started_at"] = at
-		}
-	} else {
-		b["environment_name"] = ev.Environment
-		opt("deployed_by", ev.Actor)
-		opt("deploy_url", ev.RunURL)
-		opt("build_url", ev.BuildURL)
-	}
-	if ev.Status.Terminal() {
-		b["completed_at"] = at
-	}
-	if ev.Metadata != nil {
-		b["extra_metadata"] = ev.Metadata
-	}
-	return json.Marshal(b)
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

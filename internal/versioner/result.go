@@ -1,0 +1,66 @@
+package versioner
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/deploytrack/deploytrack/internal/event"
+)
+
+// Result is what Versioner recorded.
+type Result struct {
+	ID            string // the deployment or build id
+	ProductID     string
+	VersionID     string
+	EnvironmentID string
+	Status        string // Versioner's canonical status
+	// Warnings are report_only preflight rules that failed: shown, never fatal.
+	Warnings []Rule
+	// Note says what was odd about a successful answer (an empty body, say).
+	Note string
+}
+
+// Rule is one evaluated preflight rule.
+type Rule struct {
+	Name             string `json:"rule_name"`
+	Status           string `json:"status"`
+	EvaluationResult string `json:"evaluation_result"`
+	Message          string `json:"error_message"`
+}
+
+type response struct {
+	ID            string `json:"id"`
+	ProductID     string `json:"product_id"`
+	VersionID     string `json:"version_id"`
+	EnvironmentID string `json:"environment_id"`
+	Status        string `json:"status"`
+	ExtraMetadata struct {
+		PreflightStatus struct {
+			RulesEvaluated []Rule `json:"rules_evaluated"`
+		} `json:"preflight_status"`
+	} `json:"extra_metadata"`
+}
+
+// decodeResult reads a 2xx answer. The event is recorded whatever the body
+// says, so a body that cannot be read costs the ids, not the step.
+func decodeResult(k event.Kind, raw []byte) Result {
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil || r.ID == "" {
+		what := "a body without an event id"
+		switch {
+		case len(bytes.TrimSpace(raw)) == 0:
+			what = "an empty body"
+		case err != nil:
+			what = "a body that is not valid JSON"
+		}
+		return Result{Note: fmt.Sprintf("Versioner recorded the %s event but answered with %s, so its ids are unknown", k, what)}
+	}
+	res := Result{ID: r.ID, ProductID: r.ProductID, VersionID: r.VersionID, EnvironmentID: r.EnvironmentID, Status: r.Status}
+	for _, rule := range r.ExtraMetadata.PreflightStatus.RulesEvaluated {
+		if rule.Status == "report_only" && rule.EvaluationResult == "failed" {
+			res.Warnings = append(res.Warnings, rule)
+		}
+	}
+	return res
+}
