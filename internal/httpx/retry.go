@@ -1,11 +1,9 @@
 package httpx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -115,16 +113,10 @@ func classify(resp *http.Response, err error) (reason string, retry bool, perr e
 }
 
 // secondaryLimit reads a 403's body for GitHub's secondary rate limit
-// message, then puts the body back for the caller.
+// message, then puts the body back for the caller. A body that breaks
+// off is not its concern: readBody finds that, where it can be retried.
 func secondaryLimit(resp *http.Response) bool {
-	if resp.Body == nil {
-		return false
-	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	b, _ := buffer(resp, 64<<10)
 	s := strings.ToLower(string(b))
 	return strings.Contains(s, "secondary rate limit") || strings.Contains(s, "abuse detection")
 }
