@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -51,6 +52,40 @@ type GiveUpError struct {
 
 func (e *GiveUpError) Error() string {
 	return fmt.Sprintf("%s: %s; the next try is due in %s, but only %s of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)", e.API, e.Reason, seconds(e.Wait), seconds(e.Left))
+}
+
+// CancelError is the job's cancellation stopping a call before the API
+// answered.
+type CancelError struct {
+	API string
+}
+
+func (e *CancelError) Error() string {
+	return e.API + ": stopped before it answered: the step was cancelled"
+}
+
+// Unwrap lets errors.Is(err, context.Canceled) hold.
+func (e *CancelError) Unwrap() error { return context.Canceled }
+
+// Stopped says what stopped a call to api made under ctx, when ctx did:
+// the layers between the client and the step do not all say it
+// (go-github returns the bare context error). The step's timeout becomes
+// a *TimeoutError saying after, the timeout the call had, and keeping the
+// attempts counted below; the job's cancellation becomes a *CancelError.
+// Any other error, and nil, come back unchanged.
+func Stopped(ctx context.Context, err error, api string, after time.Duration) error {
+	var te *TimeoutError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te):
+		return &TimeoutError{API: te.API, After: after, Attempts: te.Attempts}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &TimeoutError{API: api, After: after}
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return &CancelError{API: api}
+	}
+	return err
 }
 
 func seconds(d time.Duration) string {

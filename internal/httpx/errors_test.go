@@ -3,6 +3,8 @@ package httpx_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -38,6 +40,11 @@ func TestErrorMessages(t *testing.T) {
 			err:  &httpx.GiveUpError{API: "Versioner", Reason: "answered 429 Too Many Requests (Retry-After 2m0s)", Wait: 2 * time.Minute, Left: 12500 * time.Millisecond},
 			want: "Versioner: answered 429 Too Many Requests (Retry-After 2m0s); the next try is due in 2m0s, but only 13s of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)",
 		},
+		{
+			name: "cancelled",
+			err:  &httpx.CancelError{API: "GitHub"},
+			want: "GitHub: stopped before it answered: the step was cancelled",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,5 +56,70 @@ func TestErrorMessages(t *testing.T) {
 	}
 	if !errors.Is(&httpx.TimeoutError{}, context.DeadlineExceeded) {
 		t.Errorf("a TimeoutError is not a context.DeadlineExceeded")
+	}
+	if !errors.Is(&httpx.CancelError{}, context.Canceled) {
+		t.Errorf("a CancelError is not a context.Canceled")
+	}
+}
+
+// Stopped turns what a call under the step's context returned into what
+// stopped it, whichever layer lost that on the way up.
+func TestStopped(t *testing.T) {
+	t.Parallel()
+	live := func() context.Context { return context.Background() }
+	expired := func() context.Context {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		t.Cleanup(cancel)
+		return ctx
+	}
+	cancelled := func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	refused := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	giveUp := &httpx.GiveUpError{API: "GitHub", Reason: "answered 429 Too Many Requests", Wait: time.Minute, Left: time.Second}
+	below := &httpx.TimeoutError{API: "GitHub", After: 90 * time.Second, Attempts: 3}
+	tests := []struct {
+		name string
+		ctx  func() context.Context
+		err  error
+		want error // nil: err comes back as it is
+	}{
+		{name: "no error", ctx: live},
+		{name: "no error, even once the deadline has passed", ctx: expired},
+		{name: "an error the context had no part in is kept", ctx: live, err: refused},
+		{name: "a give-up is kept", ctx: live, err: giveUp},
+		{name: "a timeout from below says the step's timeout and keeps its attempts", ctx: expired, err: fmt.Errorf("GitHub: %w", below),
+			want: &httpx.TimeoutError{API: "GitHub", After: 80 * time.Second, Attempts: 3}},
+		{name: "a timeout from below under a live context is still a timeout", ctx: live, err: below,
+			want: &httpx.TimeoutError{API: "GitHub", After: 80 * time.Second, Attempts: 3}},
+		{name: "the bare deadline error go-github returns", ctx: expired, err: context.DeadlineExceeded,
+			want: &httpx.TimeoutError{API: "Versioner", After: 80 * time.Second}},
+		{name: "the deadline error inside a url.Error", ctx: expired, err: &url.Error{Op: "Post", URL: "https://x", Err: context.DeadlineExceeded},
+			want: &httpx.TimeoutError{API: "Versioner", After: 80 * time.Second}},
+		{name: "any error once the deadline has passed", ctx: expired, err: refused,
+			want: &httpx.TimeoutError{API: "Versioner", After: 80 * time.Second}},
+		{name: "the cancellation error", ctx: cancelled, err: context.Canceled,
+			want: &httpx.CancelError{API: "Versioner"}},
+		{name: "any error once the step is cancelled", ctx: cancelled, err: refused,
+			want: &httpx.CancelError{API: "Versioner"}},
+		{name: "a cancellation error under a live context", ctx: live, err: fmt.Errorf("wrapped: %w", context.Canceled),
+			want: &httpx.CancelError{API: "Versioner"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := httpx.Stopped(tt.ctx(), tt.err, "Versioner", 80*time.Second)
+			if tt.want == nil {
+				if got != tt.err {
+					t.Errorf("Stopped() = %v (%T), want %v unchanged", got, got, tt.err)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Stopped() mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
