@@ -41,6 +41,21 @@ func TestErrorMessages(t *testing.T) {
 			want: "Versioner: answered 429 Too Many Requests (Retry-After 2m0s); the next try is due in 2m0s, but only 13s of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)",
 		},
 		{
+			name: "redirect to another origin",
+			err:  &httpx.RedirectError{API: "Versioner", Status: 307, Method: "POST", To: "http://versioner.example.com"},
+			want: "Versioner answered 307 to another origin (http://versioner.example.com): not followed, so the credentials were not sent there; check api-url",
+		},
+		{
+			name: "redirect of a POST",
+			err:  &httpx.RedirectError{API: "GitHub", Status: 302, Method: "POST"},
+			want: "GitHub answered 302 to a POST: a redirect would turn it into a GET, so it was not followed; check GITHUB_API_URL",
+		},
+		{
+			name: "redirect from an API without a setting",
+			err:  &httpx.RedirectError{API: "Elsewhere", Status: 308, Method: "GET", To: "https://other.example.com"},
+			want: "Elsewhere answered 308 to another origin (https://other.example.com): not followed, so the credentials were not sent there; check the API's URL",
+		},
+		{
 			name: "cancelled",
 			err:  &httpx.CancelError{API: "GitHub"},
 			want: "GitHub: stopped before it answered: the step was cancelled",

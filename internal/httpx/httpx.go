@@ -94,18 +94,13 @@ func New(o Options) *Client {
 }
 
 // For returns an *http.Client for one API. Its requests share the retry
-// policy; errors and log lines name the API. It follows no redirect to
-// another host: go-github adds the token to every request it sends,
-// redirected ones included.
+// policy; errors and log lines name the API. It follows a redirect only
+// within the origin it was given (see checkRedirect): go-github adds the
+// token to every request it sends, redirected ones included.
 func (c *Client) For(api string) *http.Client {
 	return &http.Client{
-		Transport: &transport{api: api, c: c, rt: &retryablehttp.RoundTripper{Client: c.rc}},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host != via[0].URL.Host || len(via) >= 10 {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		},
+		Transport:     &transport{api: api, c: c, rt: &retryablehttp.RoundTripper{Client: c.rc}},
+		CheckRedirect: checkRedirect(api),
 	}
 }
 
