@@ -2,8 +2,6 @@ package step
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -107,7 +105,7 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 		defer close(versionerDone)
 		vs := versioner.New(hc.For("Versioner"), cfg.APIURL, cfg.APIKey, ua)
 		res, err := vs.Record(vctx, ev)
-		rep.Versioner, rep.VersionerErr = res, timedOut(err, "Versioner", vctx, vtimeout)
+		rep.Versioner, rep.VersionerErr = res, httpx.Stopped(vctx, err, "Versioner", vtimeout)
 	}()
 	if gh != nil {
 		wg.Add(1)
@@ -133,7 +131,7 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 	}
 	wg.Wait()
 
-	rep.GitHubErr = timedOut(rep.GitHubErr, "GitHub", ctx, cfg.Timeout)
+	rep.GitHubErr = httpx.Stopped(ctx, rep.GitHubErr, "GitHub", cfg.Timeout)
 	if rep.VersionerErr == nil {
 		id := rep.Versioner.ID
 		if id == "" {
@@ -171,22 +169,4 @@ func gatedState(rep *report.Report, state string) (string, string) {
 		return "error", "Versioner did not record the deployment; the step failed"
 	}
 	return state, ""
-}
-
-// timedOut says what stopped a call when the context did and no layer
-// below said it (go-github returns the bare context error): the step's
-// timeout, or the job's cancellation.
-func timedOut(err error, api string, ctx context.Context, after time.Duration) error {
-	var te *httpx.TimeoutError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &te):
-		return &httpx.TimeoutError{API: te.API, After: after, Attempts: te.Attempts}
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &httpx.TimeoutError{API: api, After: after}
-	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		return fmt.Errorf("%s: stopped before it answered: the step was cancelled", api)
-	}
-	return err
 }

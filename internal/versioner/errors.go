@@ -58,7 +58,8 @@ func unreachable(endpoint string, err error) error {
 	var te *httpx.TimeoutError
 	var ge *httpx.GiveUpError
 	var ce *httpx.CutError
-	if errors.As(err, &te) || errors.As(err, &ge) || errors.As(err, &ce) {
+	var re *httpx.RedirectError
+	if errors.As(err, &te) || errors.As(err, &ge) || errors.As(err, &ce) || errors.As(err, &re) {
 		return err
 	}
 	return fmt.Errorf("could not reach Versioner at %s: %w: check api-url and that the runner can reach it", endpoint, err)
