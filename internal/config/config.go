@@ -316,8 +316,10 @@ func Load(getenv Getenv) (*Config, error) {
 		if c.Product != "" {
 			bad("product", "is set together with products: give each product in products, and leave product out")
 		}
+		own := make([]string, len(ps)) // each entry's environment as written
 		for i := range ps {
 			p := &ps[i]
+			own[i] = p.Environment
 			p.Version = cmp.Or(p.Version, c.Version)
 			p.Environment = cmp.Or(p.Environment, c.Environment)
 			p.Status = cmp.Or(p.Status, c.Status)
@@ -333,6 +335,9 @@ func Load(getenv Getenv) (*Config, error) {
 			case p.EnvironmentURL != "" && !httpURL(p.EnvironmentURL):
 				bad("products", "entry %d (%s): environment-url %q is not an http(s) URL", i+1, p.Product, p.EnvironmentURL)
 			}
+		}
+		if err := duplicateProduct(c.Kind, ps, own); err != nil {
+			bad("products", "%v", err)
 		}
 		c.Products = ps
 		// The entries carry what the step's inputs would have.
