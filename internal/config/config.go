@@ -80,9 +80,20 @@ const (
 
 // Limits on what the action accepts.
 const (
+	// RunnerMaxInputBytes is the most the runner can hand a container
+	// action as one input: it passes each as an environment variable,
+	// and Linux refuses a NAME=value string (with its NUL) over 32 pages
+	// of 4 KiB (MAX_ARG_STRLEN) with "Argument list too long", before
+	// the step starts.
+	RunnerMaxInputBytes = 128 << 10
 	// MaxMetadataBytes bounds the metadata input: Versioner stores it with
-	// every event, and a runaway blob is a mistake, not metadata.
-	MaxMetadataBytes = 512 << 10
+	// every event, and a runaway blob is a mistake, not metadata. It sits
+	// under RunnerMaxInputBytes, so that ours, which names the input, is
+	// the error a user sees: the largest metadata the runner can pass is
+	// 131056 bytes (128 KiB less INPUT_METADATA= and the NUL). 120 KiB is
+	// a round figure with 8 KiB to spare that still takes the 100 KB of
+	// the benchmarks.
+	MaxMetadataBytes = 120 << 10
 	// MaxTimeout bounds the timeout input.
 	MaxTimeout = time.Hour
 )
