@@ -37,6 +37,8 @@ type Event struct {
 	SHA        string
 	Branch     string
 	Actor      string
+	ActorName  string // the actor's name and email: deployed_by_name, deployed_by_email
+	ActorEmail string
 	RunURL     string // the run that records the event
 	BuildURL   string // the build-url input: a link to the build that made the artifact
 	RunID      string
