@@ -51,6 +51,8 @@ var Inputs = []Input{
 	{Name: "metadata", Multiline: true},
 	{Name: "fail-on-api-error", Alias: "fail_on_api_error", Default: "true"},
 	{Name: "deployed-by"},
+	{Name: "deployed-by-name"},
+	{Name: "deployed-by-email"},
 	{Name: "scm-branch"},
 	{Name: "scm-sha"},
 	{Name: "build-url"},
@@ -110,10 +112,12 @@ type Config struct {
 	Metadata       map[string]any // the top level; each value the JSON text as written (see ParseMetadata)
 	FailOnAPIError bool
 
-	DeployedBy string
-	SCMBranch  string
-	SCMSHA     string
-	BuildURL   string
+	DeployedBy      string
+	DeployedByName  string // empty: the author of the event's head commit, if any
+	DeployedByEmail string
+	SCMBranch       string
+	SCMSHA          string
+	BuildURL        string
 
 	GitHubToken      string
 	GitHubDeployment GitHubMode
@@ -260,6 +264,8 @@ func Load(getenv Getenv) (*Config, error) {
 	c.Environment = raw["environment"]
 	c.Status = raw["status"]
 	c.DeployedBy = raw["deployed-by"]
+	c.DeployedByName = raw["deployed-by-name"]
+	c.DeployedByEmail = raw["deployed-by-email"]
 	c.SCMBranch = raw["scm-branch"]
 	c.SCMSHA = raw["scm-sha"]
 	c.BuildURL = raw["build-url"]
