@@ -51,6 +51,8 @@ var Inputs = []Input{
 	{Name: "metadata", Multiline: true},
 	{Name: "fail-on-api-error", Alias: "fail_on_api_error", Default: "true"},
 	{Name: "deployed-by"},
+	{Name: "deployed-by-name"},
+	{Name: "deployed-by-email"},
 	{Name: "scm-branch"},
 	{Name: "scm-sha"},
 	{Name: "build-url"},
@@ -80,9 +82,20 @@ const (
 
 // Limits on what the action accepts.
 const (
+	// RunnerMaxInputBytes is the most the runner can hand a container
+	// action as one input: it passes each as an environment variable,
+	// and Linux refuses a NAME=value string (with its NUL) over 32 pages
+	// of 4 KiB (MAX_ARG_STRLEN) with "Argument list too long", before
+	// the step starts.
+	RunnerMaxInputBytes = 128 << 10
 	// MaxMetadataBytes bounds the metadata input: Versioner stores it with
-	// every event, and a runaway blob is a mistake, not metadata.
-	MaxMetadataBytes = 512 << 10
+	// every event, and a runaway blob is a mistake, not metadata. It sits
+	// under RunnerMaxInputBytes, so that ours, which names the input, is
+	// the error a user sees: the largest metadata the runner can pass is
+	// 131056 bytes (128 KiB less INPUT_METADATA= and the NUL). 120 KiB is
+	// a round figure with 8 KiB to spare that still takes the 100 KB of
+	// the benchmarks.
+	MaxMetadataBytes = 120 << 10
 	// MaxTimeout bounds the timeout input.
 	MaxTimeout = time.Hour
 )
@@ -99,10 +112,12 @@ type Config struct {
 	Metadata       map[string]any // the top level; each value the JSON text as written (see ParseMetadata)
 	FailOnAPIError bool
 
-	DeployedBy string
-	SCMBranch  string
-	SCMSHA     string
-	BuildURL   string
+	DeployedBy      string
+	DeployedByName  string // empty: the author of the event's head commit, if any
+	DeployedByEmail string
+	SCMBranch       string
+	SCMSHA          string
+	BuildURL        string
 
 	GitHubToken      string
 	GitHubDeployment GitHubMode
@@ -249,6 +264,8 @@ func Load(getenv Getenv) (*Config, error) {
 	c.Environment = raw["environment"]
 	c.Status = raw["status"]
 	c.DeployedBy = raw["deployed-by"]
+	c.DeployedByName = raw["deployed-by-name"]
+	c.DeployedByEmail = raw["deployed-by-email"]
 	c.SCMBranch = raw["scm-branch"]
 	c.SCMSHA = raw["scm-sha"]
 	c.BuildURL = raw["build-url"]
@@ -316,8 +333,10 @@ func Load(getenv Getenv) (*Config, error) {
 		if c.Product != "" {
 			bad("product", "is set together with products: give each product in products, and leave product out")
 		}
+		own := make([]string, len(ps)) // each entry's environment as written
 		for i := range ps {
 			p := &ps[i]
+			own[i] = p.Environment
 			p.Version = cmp.Or(p.Version, c.Version)
 			p.Environment = cmp.Or(p.Environment, c.Environment)
 			p.Status = cmp.Or(p.Status, c.Status)
@@ -333,6 +352,9 @@ func Load(getenv Getenv) (*Config, error) {
 			case p.EnvironmentURL != "" && !httpURL(p.EnvironmentURL):
 				bad("products", "entry %d (%s): environment-url %q is not an http(s) URL", i+1, p.Product, p.EnvironmentURL)
 			}
+		}
+		if err := duplicateProduct(c.Kind, ps, own); err != nil {
+			bad("products", "%v", err)
 		}
 		c.Products = ps
 		// The entries carry what the step's inputs would have.

@@ -143,6 +143,15 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{
+			name: "who deployed: login, name and email",
+			in:   valid(map[string]string{"deployed-by": "release-bot", "deployed-by-name": " Mona Lisa ", "deployed-by-email": "mona@example.com"}),
+			check: func(t *testing.T, c *Config) {
+				if c.DeployedBy != "release-bot" || c.DeployedByName != "Mona Lisa" || c.DeployedByEmail != "mona@example.com" {
+					t.Errorf("DeployedBy %q DeployedByName %q DeployedByEmail %q", c.DeployedBy, c.DeployedByName, c.DeployedByEmail)
+				}
+			},
+		},
+		{
 			name: "timeout as a duration",
 			in:   valid(map[string]string{"timeout": "2m"}),
 			check: func(t *testing.T, c *Config) {
@@ -201,6 +210,7 @@ func TestLoadErrorsNameTheInput(t *testing.T) {
 		{"metadata two values", valid(map[string]string{"metadata": "{} {}"}), map[string]string{"metadata": "more than one JSON value"}},
 		{"metadata too large", valid(map[string]string{"metadata": `{"x":"` + strings.Repeat("a", MaxMetadataBytes) + `"}`}), map[string]string{"metadata": "the limit is"}},
 		{"newline in single-line input", valid(map[string]string{"version": "1.2.3\n::error::owned"}), map[string]string{"version": "single line"}},
+		{"newline in an email", valid(map[string]string{"deployed-by-email": "a@example.com\nb@example.com"}), map[string]string{"deployed-by-email": "single line"}},
 		{"bad environment url", valid(map[string]string{"environment-url": "javascript:alert(1)"}), map[string]string{"environment-url": "not an http(s) URL"}},
 		{"every problem at once", valid(map[string]string{"version": "", "environment": "", "timeout": "x"}), map[string]string{"version": "", "environment": "", "timeout": ""}},
 	}

@@ -21,7 +21,8 @@ func ParseMetadata(s string) (map[string]any, error) {
 		return nil, nil
 	}
 	if len(s) > MaxMetadataBytes {
-		return nil, fmt.Errorf("is %d bytes; the limit is %d (%d KiB): keep metadata to facts about the event", len(s), MaxMetadataBytes, MaxMetadataBytes>>10)
+		return nil, fmt.Errorf("is %d bytes; the limit is %d (%d KiB), under the %d KiB the runner can pass any input: keep metadata to facts about the event",
+			len(s), MaxMetadataBytes, MaxMetadataBytes>>10, RunnerMaxInputBytes>>10)
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	var fields map[string]json.RawMessage

@@ -218,30 +218,61 @@ func nodeKind(n *yaml.Node) string {
 	return "value"
 }
 
-// checkProducts refuses two entries that would record the same thing.
+// checkProducts refuses what no entry may be, whatever the step's inputs.
+// Duplicates are duplicateProduct's: they show only once each entry has
+// taken the step's inputs.
 func checkProducts(ps []Product) ([]Product, error) {
 	if len(ps) > MaxProducts {
 		return nil, fmt.Errorf("lists %d products; the limit is %d per step (GitHub's secondary rate limit): split them over steps", len(ps), MaxProducts)
 	}
-	seen := map[[2]string]int{}
 	for i, p := range ps {
 		// @ would make results keys ambiguous; :: and ##[ start workflow
 		// commands in the log, which prints product names.
 		if strings.Contains(p.Product, "@") || strings.Contains(p.Product, "::") || strings.Contains(p.Product, "##[") {
 			return nil, fmt.Errorf("entry %d: product %q holds @, :: or ##[: give the product's plain name", i+1, p.Product)
 		}
-		k := [2]string{p.Product, p.Environment}
-		if j, dup := seen[k]; dup {
-			return nil, fmt.Errorf("entries %d and %d are both %s%s: list each product once per environment", j+1, i+1, p.Product, inEnv(p.Environment))
-		}
-		seen[k] = i
 	}
 	return ps, nil
 }
 
-func inEnv(env string) string {
-	if env == "" {
-		return ""
+// duplicateProduct refuses two entries that would record the same thing,
+// compared after each has taken the step's inputs: an entry that leaves
+// environment out and one that spells the environment input's value are
+// the same deployment. A build has no environment, so there one product
+// is one build whatever its entries say. own holds each entry's
+// environment as written, to say where a clash came from. Keeping each
+// product once per environment keeps every entry in the results output,
+// which is keyed by product@environment when a product repeats.
+func duplicateProduct(kind Kind, ps []Product, own []string) error {
+	seen := map[[2]string]int{}
+	for i, p := range ps {
+		k := [2]string{p.Product, p.Environment}
+		if kind == Build {
+			k[1] = ""
+		}
+		j, dup := seen[k]
+		if !dup {
+			seen[k] = i
+			continue
+		}
+		if kind == Build {
+			return fmt.Errorf("entries %d and %d are both builds of %s, and a build event has no environment: list each product once", j+1, i+1, p.Product)
+		}
+		return fmt.Errorf("entries %d and %d are both %s in %s%s: list each product once per environment", j+1, i+1, p.Product, p.Environment, fromInput(j, i, own))
 	}
-	return " in " + env
+	return nil
+}
+
+// fromInput says which of entries j and i took their environment from
+// the environment input.
+func fromInput(j, i int, own []string) string {
+	switch {
+	case own[j] == "" && own[i] == "":
+		return " (both take their environment from the environment input)"
+	case own[j] == "":
+		return fmt.Sprintf(" (entry %d takes its environment from the environment input)", j+1)
+	case own[i] == "":
+		return fmt.Sprintf(" (entry %d takes its environment from the environment input)", i+1)
+	}
+	return ""
 }

@@ -27,7 +27,8 @@ func TestParseProducts(t *testing.T) {
 		{name: "json", in: `[{"product":"shop-api","version":"1.4.0","metadata":"{\"n\": 12345678901234567890}"}, "worker@2"]`,
 			want: []Product{{Product: "shop-api", Version: "1.4.0", Metadata: map[string]any{"n": raw("12345678901234567890")}}, {Product: "worker", Version: "2"}}},
 		{name: "yaml strings", in: "- shop-api@1.4.0\n- worker@2\n", want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2"}}},
-		{name: "a product twice", in: "a@1\nb@1\na@2", wantErr: "entries 1 and 3 are both a"},
+		{name: "a product twice is Load's to refuse, once the entries take the step's inputs", in: "a@1\nb@1\na@2",
+			want: []Product{{Product: "a", Version: "1"}, {Product: "b", Version: "1"}, {Product: "a", Version: "2"}}},
 		{name: "same product, two environments", in: "- {product: a, environment: eu}\n- {product: a, environment: us}",
 			want: []Product{{Product: "a", Environment: "eu"}, {Product: "a", Environment: "us"}}},
 		{name: "not a list", in: "product: shop-api", wantErr: "not a list"},
@@ -159,6 +160,65 @@ func TestOne(t *testing.T) {
 				t.Errorf("One(%q, %q) = product %q, environment %q, version %q, url %q, %d products; want %q, %q, %q, %q, 0",
 					tt.product, tt.environment, got.Product, got.Environment, got.Version, got.EnvironmentURL, len(got.Products),
 					tt.product, tt.wantEnvironment, tt.wantVersion, tt.wantURL)
+			}
+		})
+	}
+}
+
+// Two entries are the same product once each has taken the step's inputs:
+// an entry that leaves environment out is in the environment input's
+// environment. The error names both entries and where the environment
+// came from; entries that differ after the defaults are kept.
+func TestLoadProductsDuplicates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		in       map[string]string
+		wantErr  string // "" when the entries are distinct
+		wantEnvs []string
+	}{
+		{name: "the same line twice", in: map[string]string{"products": "a@1\nb@1\na@2"},
+			wantErr: "input products entries 1 and 3 are both a in production (both take their environment from the environment input): list each product once per environment"},
+		{name: "one leaves environment out, the other spells it",
+			in:      map[string]string{"products": "- {product: api, version: 1}\n- {product: api, version: 2, environment: production}"},
+			wantErr: "input products entries 1 and 2 are both api in production (entry 1 takes its environment from the environment input): list each product once per environment"},
+		{name: "the other way round",
+			in:      map[string]string{"products": "- {product: api, environment: production}\n- api@2"},
+			wantErr: "entries 1 and 2 are both api in production (entry 2 takes its environment from the environment input)"},
+		{name: "both spell it", in: map[string]string{"products": "- {product: api, environment: eu}\n- {product: api, environment: eu}"},
+			wantErr: "entries 1 and 2 are both api in eu: list each product once per environment"},
+		{name: "one product in two environments is two products",
+			in:       map[string]string{"products": "- {product: api}\n- {product: api, environment: staging}"},
+			wantEnvs: []string{"production", "staging"}},
+		{name: "environments are compared as written",
+			in:       map[string]string{"products": "- {product: api, environment: Production}\n- {product: api}"},
+			wantEnvs: []string{"Production", "production"}},
+		{name: "a build has no environment: one product is one build",
+			in:      map[string]string{"event-type": "build", "products": "- {product: api, environment: eu}\n- {product: api, environment: us}"},
+			wantErr: "input products entries 1 and 2 are both builds of api, and a build event has no environment: list each product once"},
+		{name: "builds of two products",
+			in:       map[string]string{"event-type": "build", "products": "api@1\nworker@1"},
+			wantEnvs: []string{"production", "production"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(inputs(valid(tt.in)))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var envs []string
+			for _, e := range c.Each() {
+				envs = append(envs, e.Environment)
+			}
+			if diff := cmp.Diff(tt.wantEnvs, envs); diff != "" {
+				t.Errorf("environments of Each() (-want +got):\n%s", diff)
 			}
 		})
 	}

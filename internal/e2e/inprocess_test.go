@@ -147,12 +147,17 @@ func BenchmarkRun(b *testing.B) {
 
 // TestHostileInputs runs the action in process with inputs no workflow
 // should send, some of which the binary could not even receive (the
-// kernel refuses an environment string over 128 KiB, and any with a NUL
-// byte): each is recorded as given or refused with an error naming the
-// input, and none breaks the log, the outputs or the summary.
+// kernel refuses an environment string with a NUL byte): each is recorded
+// as given or refused with an error naming the input, and none breaks the
+// log, the outputs or the summary. No value is longer than the runner can
+// pass (config.RunnerMaxInputBytes, the variable's name included): a
+// longer one fails before the step starts, with the runner's own error.
 func TestHostileInputs(t *testing.T) {
 	t.Parallel()
-	mb := strings.Repeat("é", 1<<19) // 1 MiB
+	// longest is the longest value of input the runner can pass, in é.
+	longest := func(input string) string {
+		return strings.Repeat("é", (config.RunnerMaxInputBytes-len(config.EnvName(input)+"=")-1)/len("é"))
+	}
 	tests := []struct {
 		name   string
 		inputs map[string]string
@@ -181,10 +186,10 @@ func TestHostileInputs(t *testing.T) {
 			product: "部署 🚀", summary: []string{"部署 🚀 v1.0.0-βeta+ü → prödüction"}},
 		{name: "NUL bytes", inputs: map[string]string{"product": "a\x00b", "version": "1\x00"},
 			product: "a\x00b"},
-		{name: "1 MiB values", inputs: map[string]string{"product": mb, "version": mb, "description": mb},
-			product: mb, summary: []string{"*(summary cut to stay under GitHub's 1 MiB limit)*"}},
-		{name: "10 MB metadata is refused, naming the input", inputs: map[string]string{"metadata": `{"blob":"` + strings.Repeat("x", 10<<20) + `"}`},
-			code: 1, stdout: []string{"::error title=Invalid input%3A metadata::input metadata is 10485771 bytes; the limit is 524288 (512 KiB)"}},
+		{name: "the longest values the runner can pass", inputs: map[string]string{"product": longest("product"), "version": longest("version"), "description": longest("description")},
+			product: longest("product"), summary: []string{"| Product | " + longest("product") + " |"}},
+		{name: "metadata over the limit is refused, naming the input", inputs: map[string]string{"metadata": `{"blob":"` + strings.Repeat("x", config.MaxMetadataBytes) + `"}`},
+			code: 1, stdout: []string{"::error title=Invalid input%3A metadata::input metadata is 122891 bytes; the limit is 122880 (120 KiB)"}},
 		{name: "metadata just under the limit is sent", inputs: map[string]string{"metadata": `{"blob":"` + strings.Repeat("x", config.MaxMetadataBytes-12) + `"}`},
 			product: "shop"},
 	}

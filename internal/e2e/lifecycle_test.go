@@ -25,7 +25,8 @@ func TestStartedThenCompleted(t *testing.T) {
 	v := body(t, w.versioner.Requests()[0])
 	want := map[string]any{
 		"product_name": "shop-api", "version": "1.2.3", "environment_name": "production", "status": "started",
-		"deployed_by": "octocat", "scm_repository": "acme/shop", "scm_sha": headSHA, "scm_branch": "main",
+		"deployed_by": "octocat", "deployed_by_name": "Mona Lisa", "deployed_by_email": "mona@example.com",
+		"scm_repository": "acme/shop", "scm_sha": headSHA, "scm_branch": "main",
 		"source_system": "github", "build_number": "77", "invoke_id": "987654321",
 		"deploy_url": "https://github.com/acme/shop/actions/runs/987654321",
 		"extra_metadata": map[string]any{

@@ -37,6 +37,12 @@ type Event struct {
 	SHA        string
 	Branch     string
 	Actor      string
+	// ActorName and ActorEmail are deployed_by_name and deployed_by_email
+	// (built_by_* for a build): the inputs, else the author of the event's
+	// head commit, as Versioner's own action sends them. Each input
+	// overrides its own field only.
+	ActorName  string
+	ActorEmail string
 	RunURL     string // the run that records the event
 	BuildURL   string // the build-url input: a link to the build that made the artifact
 	RunID      string
@@ -75,6 +81,8 @@ func New(c *config.Config, s ghcontext.Source, now time.Time) (Event, error) {
 		SHA:            first(c.SCMSHA, s.SHA),
 		Branch:         first(c.SCMBranch, s.Branch),
 		Actor:          first(c.DeployedBy, s.Actor),
+		ActorName:      first(c.DeployedByName, s.AuthorName),
+		ActorEmail:     first(c.DeployedByEmail, s.AuthorEmail),
 		RunURL:         s.RunURL,
 		BuildURL:       c.BuildURL,
 		RunID:          s.RunID,

@@ -118,6 +118,47 @@ func TestNew(t *testing.T) {
 	}
 }
 
+// TestNewWho: deployed_by is the actor, its name and email the author of
+// the event's head commit, as Versioner's own action sends them; each
+// input overrides its own field and nothing else.
+func TestNewWho(t *testing.T) {
+	t.Parallel()
+	push := ghcontext.Source{Repository: "acme/shop", Repo: "shop", Actor: "octocat", AuthorName: "Mona Lisa", AuthorEmail: "mona@example.com"}
+	pr := ghcontext.Source{Repository: "acme/shop", Repo: "shop", Actor: "octocat"} // a pull_request payload names no author
+	type who struct{ Actor, Name, Email string }
+	tests := []struct {
+		name string
+		src  ghcontext.Source
+		cfg  config.Config
+		want who
+	}{
+		{name: "detected on a push", src: push, want: who{"octocat", "Mona Lisa", "mona@example.com"}},
+		{name: "a payload without an author sends only the actor", src: pr, want: who{"octocat", "", ""}},
+		{name: "the inputs win", src: push, cfg: config.Config{DeployedBy: "bot", DeployedByName: "Release Bot", DeployedByEmail: "bot@example.com"},
+			want: who{"bot", "Release Bot", "bot@example.com"}},
+		{name: "each input overrides its own field", src: push, cfg: config.Config{DeployedByEmail: "mona@work.example"},
+			want: who{"octocat", "Mona Lisa", "mona@work.example"}},
+		{name: "inputs where nothing is detected", src: pr, cfg: config.Config{DeployedByName: "Hubot", DeployedByEmail: "hubot@example.com"},
+			want: who{"octocat", "Hubot", "hubot@example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, kind := range []config.Kind{config.Deployment, config.Build} {
+				cfg := tt.cfg
+				cfg.Kind, cfg.Version, cfg.Environment, cfg.Status = kind, "1", "prod", "completed"
+				ev, err := New(&cfg, tt.src, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, who{ev.Actor, ev.ActorName, ev.ActorEmail}); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", kind, diff)
+				}
+			}
+		})
+	}
+}
+
 func TestNewBuildHasNoEnvironment(t *testing.T) {
 	t.Parallel()
 	cfg := &config.Config{Kind: config.Build, Version: "1", Environment: "prod", Status: "built"}

@@ -27,7 +27,14 @@ type Source struct {
 	BaseRef   string
 	EventName string
 
-	Actor      string
+	Actor string
+	// AuthorName and AuthorEmail are the author of the commit the event
+	// carries (a push's head_commit, a workflow_run's head_commit), as
+	// Versioner's own action sends them: empty when the payload has none,
+	// never guessed (a pull_request payload names no author's email).
+	AuthorName  string
+	AuthorEmail string
+
 	RunID      string
 	RunNumber  string
 	RunAttempt string
@@ -97,7 +104,23 @@ func Load(a *githubactions.Action) Source {
 	if w != "" {
 		s.Warnings = append(s.Warnings, w)
 	}
+	s.AuthorName, s.AuthorEmail = authorOf(ctx)
 	return s
+}
+
+// authorOf returns the name and email of the author of the commit the
+// payload carries: a push's head commit (null when the push deleted a
+// branch), or the head commit of the run a workflow_run reports. The
+// committer is not the author: on a commit made in GitHub's web UI it is
+// GitHub. Other events carry no email (a pull request names logins only).
+func authorOf(ctx *githubactions.GitHubContext) (name, email string) {
+	switch ctx.EventName {
+	case "push":
+		return str(ctx.Event, "head_commit", "author", "name"), str(ctx.Event, "head_commit", "author", "email")
+	case "workflow_run":
+		return str(ctx.Event, "workflow_run", "head_commit", "author", "name"), str(ctx.Event, "workflow_run", "head_commit", "author", "email")
+	}
+	return "", ""
 }
 
 // commitFor picks the commit and branch a reviewer would recognise. On a

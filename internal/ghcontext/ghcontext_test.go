@@ -13,6 +13,16 @@ import (
 
 func events(name string) string { return filepath.Join("..", "..", "testdata", "events", name) }
 
+// payload writes an event payload to a file of its own and returns its path.
+func payload(t *testing.T, json string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(p, []byte(json), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // runner returns the variables every run has, with overrides.
 func runner(over map[string]string) func(string) string {
 	env := map[string]string{
@@ -57,6 +67,7 @@ func TestLoad(t *testing.T) {
 				"GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch"},
 			want: with(func(s *Source) {
 				s.EventName, s.SHA, s.Ref, s.Branch = "push", "1111111111111111111111111111111111111111", "refs/heads/main", "main"
+				s.AuthorName, s.AuthorEmail = "Mona Lisa", "mona@example.com"
 			}),
 		},
 		{
@@ -66,6 +77,7 @@ func TestLoad(t *testing.T) {
 				"GITHUB_REF_NAME": "v1.2.3", "GITHUB_REF_TYPE": "tag"},
 			want: with(func(s *Source) {
 				s.EventName, s.SHA, s.Ref = "push", "2222222222222222222222222222222222222222", "refs/tags/v1.2.3"
+				s.AuthorName, s.AuthorEmail = "Release Bot", "release@example.com"
 			}),
 		},
 		{
@@ -94,6 +106,7 @@ func TestLoad(t *testing.T) {
 				"GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch"},
 			want: with(func(s *Source) {
 				s.EventName, s.SHA, s.Ref, s.Branch = "workflow_run", "6666666666666666666666666666666666666666", "refs/heads/main", "release/2.0"
+				s.AuthorName, s.AuthorEmail = "Hubot", "hubot@example.com"
 			}),
 		},
 		{
@@ -103,6 +116,24 @@ func TestLoad(t *testing.T) {
 			want: with(func(s *Source) {
 				s.EventName, s.SHA, s.Branch = "deployment", "7777777777777777777777777777777777777777", "main"
 			}),
+		},
+		{
+			name: "push deleting a branch has no head commit, so no author",
+			env: map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": payload(t, `{"ref": "refs/heads/old", "deleted": true, "head_commit": null, "pusher": {"name": "octocat", "email": "o@example.com"}}`),
+				"GITHUB_SHA": "0000000000000000000000000000000000000000"},
+			want: with(func(s *Source) { s.EventName, s.SHA = "push", "0000000000000000000000000000000000000000" }),
+		},
+		{
+			name: "an author without an email gives the name alone",
+			env: map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": payload(t, `{"head_commit": {"id": "abc", "author": {"name": "Mona Lisa"}}}`),
+				"GITHUB_SHA": "abc"},
+			want: with(func(s *Source) { s.EventName, s.SHA, s.AuthorName = "push", "abc", "Mona Lisa" }),
+		},
+		{
+			name: "another event's head_commit is not read",
+			env: map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_EVENT_PATH": events("push.json"),
+				"GITHUB_SHA": "1111111111111111111111111111111111111111"},
+			want: with(func(s *Source) { s.EventName, s.SHA = "workflow_dispatch", "1111111111111111111111111111111111111111" }),
 		},
 		{
 			name: "GHES server URL makes the run URL",

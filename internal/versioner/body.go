@@ -29,6 +29,8 @@ func Body(ev event.Event) ([]byte, error) {
 	at := ev.At.Format(time.RFC3339)
 	if ev.Kind == event.Build {
 		opt("built_by", ev.Actor)
+		opt("built_by_name", ev.ActorName)
+		opt("built_by_email", ev.ActorEmail)
 		opt("build_url", first(ev.BuildURL, ev.RunURL))
 		if ev.Status == event.Started {
 			b["started_at"] = at
@@ -36,6 +38,8 @@ func Body(ev event.Event) ([]byte, error) {
 	} else {
 		b["environment_name"] = ev.Environment
 		opt("deployed_by", ev.Actor)
+		opt("deployed_by_name", ev.ActorName)
+		opt("deployed_by_email", ev.ActorEmail)
 		opt("deploy_url", ev.RunURL)
 		opt("build_url", ev.BuildURL)
 	}

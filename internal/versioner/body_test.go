@@ -25,6 +25,8 @@ func deployment() event.Event {
 		SHA:            "0123456789abcdef0123456789abcdef01234567",
 		Branch:         "main",
 		Actor:          "octocat",
+		ActorName:      "Mona Lisa",
+		ActorEmail:     "mona@example.com",
 		RunURL:         "https://github.com/acme/web/actions/runs/987654321",
 		RunID:          "987654321",
 		RunNumber:      "77",
@@ -53,20 +55,22 @@ func with(ev event.Event, f func(*event.Event)) event.Event {
 func TestBody(t *testing.T) {
 	t.Parallel()
 	full := map[string]any{
-		"product_name":     "web",
-		"version":          "1.2.3",
-		"environment_name": "production",
-		"status":           "completed",
-		"source_system":    "github",
-		"scm_repository":   "acme/web",
-		"scm_sha":          "0123456789abcdef0123456789abcdef01234567",
-		"scm_branch":       "main",
-		"build_number":     "77",
-		"invoke_id":        "987654321",
-		"deployed_by":      "octocat",
-		"deploy_url":       "https://github.com/acme/web/actions/runs/987654321",
-		"completed_at":     "2024-05-01T12:30:00Z",
-		"extra_metadata":   map[string]any{"vi_gh_workflow": "Deploy", "vi_gh_run_attempt": "1"},
+		"product_name":      "web",
+		"version":           "1.2.3",
+		"environment_name":  "production",
+		"status":            "completed",
+		"source_system":     "github",
+		"scm_repository":    "acme/web",
+		"scm_sha":           "0123456789abcdef0123456789abcdef01234567",
+		"scm_branch":        "main",
+		"build_number":      "77",
+		"invoke_id":         "987654321",
+		"deployed_by":       "octocat",
+		"deployed_by_name":  "Mona Lisa",
+		"deployed_by_email": "mona@example.com",
+		"deploy_url":        "https://github.com/acme/web/actions/runs/987654321",
+		"completed_at":      "2024-05-01T12:30:00Z",
+		"extra_metadata":    map[string]any{"vi_gh_workflow": "Deploy", "vi_gh_run_attempt": "1"},
 	}
 	edit := func(m map[string]any, f func(map[string]any)) map[string]any {
 		c := map[string]any{}
@@ -79,8 +83,12 @@ func TestBody(t *testing.T) {
 	fullBuild := edit(full, func(m map[string]any) {
 		delete(m, "environment_name")
 		delete(m, "deployed_by")
+		delete(m, "deployed_by_name")
+		delete(m, "deployed_by_email")
 		delete(m, "deploy_url")
 		m["built_by"] = "octocat"
+		m["built_by_name"] = "Mona Lisa"
+		m["built_by_email"] = "mona@example.com"
 		m["build_url"] = "https://github.com/acme/web/actions/runs/987654321"
 	})
 
@@ -118,6 +126,16 @@ func TestBody(t *testing.T) {
 			name: "aborted deployment is completed at the time",
 			ev:   with(deployment(), func(e *event.Event) { e.Status = event.Aborted }),
 			want: edit(full, func(m map[string]any) { m["status"] = "aborted" }),
+		},
+		{
+			name: "a deployer without a name or an email sends neither",
+			ev:   with(deployment(), func(e *event.Event) { e.ActorName, e.ActorEmail = "", "" }),
+			want: edit(full, func(m map[string]any) { delete(m, "deployed_by_name"); delete(m, "deployed_by_email") }),
+		},
+		{
+			name: "a name without an email",
+			ev:   with(deployment(), func(e *event.Event) { e.ActorEmail = "" }),
+			want: edit(full, func(m map[string]any) { delete(m, "deployed_by_email") }),
 		},
 		{
 			name: "minimal deployment sends the required fields only",
@@ -159,6 +177,11 @@ func TestBody(t *testing.T) {
 			name: "build never sends an environment",
 			ev:   with(build(), func(e *event.Event) { e.Environment = "production" }),
 			want: fullBuild,
+		},
+		{
+			name: "a builder without a name or an email sends neither",
+			ev:   with(build(), func(e *event.Event) { e.ActorName, e.ActorEmail = "", "" }),
+			want: edit(fullBuild, func(m map[string]any) { delete(m, "built_by_name"); delete(m, "built_by_email") }),
 		},
 		{
 			name: "minimal build sends the required fields only",
