@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/deploytrack/deploytrack/internal/ghapi"
 )
 
 // Client talks to one repository's Deployments API.
@@ -29,27 +31,15 @@ type Client struct {
 // runner's GITHUB_API_URL (https://api.github.com, or https://HOST/api/v3
 // on GitHub Enterprise Server), taken as given.
 func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Client, error) {
-	owner, repo, ok := strings.Cut(repository, "/")
-	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
-		return nil, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name: run the step in GitHub Actions, or set github-deployment: false", repository)
-	}
-	gh, err := APIClient(hc, apiURL, token, userAgent)
+	owner, repo, err := ghapi.Repo(repository)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: run the step in GitHub Actions, or set github-deployment: false", err)
+	}
+	gh, err := ghapi.New(hc, apiURL, token, userAgent)
+	if err != nil {
+		return nil, fmt.Errorf("%w, or set github-deployment: false", err)
 	}
 	return &Client{gh: gh, owner: owner, repo: repo}, nil
-}
-
-// APIClient returns a go-github client for the runner's GITHUB_API_URL.
-func APIClient(hc *http.Client, apiURL, token, userAgent string) (*github.Client, error) {
-	base, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
-	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL: the runner sets it; check that the workflow does not override it, or set github-deployment: false", apiURL)
-	}
-	gh := github.NewClient(hc).WithAuthToken(token)
-	gh.BaseURL = base
-	gh.UserAgent = userAgent
-	return gh, nil
 }
 
 // Result is what the step did on GitHub.
