@@ -3,9 +3,10 @@ package deployments
 import (
 	"fmt"
 	"net/url"
-	"strings"
+	"slices"
 
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/ghapi"
 )
 
 // PlannedRequest is one request a dry run shows.
@@ -18,27 +19,40 @@ type PlannedRequest struct {
 // which cannot know what GitHub holds: each says when it is sent. apiURL
 // is GITHUB_API_URL; state is the status to post.
 func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest {
-	base := strings.TrimRight(apiURL, "/") + "/repos/" + ev.Repository + "/deployments"
+	base := ghapi.Base(apiURL) + "repos/" + ev.Repository + "/deployments"
 	list := func(sha string) string {
 		q := url.Values{"sha": {sha}, "environment": {ev.Environment}, "task": {"deploy"}, "per_page": {"100"}}
 		return "GET " + base + "?" + q.Encode()
 	}
-	status := PlannedRequest{"POST " + base + "/{id}/statuses", StatusRequest(ev, state, "")}
-	create := PlannedRequest{"POST " + base + " (only when this run has no deployment of " + ev.Product + " yet)", CreateRequest(ev)}
-	if !w.Auto {
-		return []PlannedRequest{{Line: list(ev.SHA)}, create, status}
+	status := StatusRequest(ev, state, "")
+	all := lookups(ev, w)
+	job := slices.Contains(all, findJob) // the list also looks for the job's own
+	var plan []PlannedRequest
+	for _, l := range all {
+		switch l {
+		case useKnown:
+			return append(plan, PlannedRequest{fmt.Sprintf("POST %s/%d/statuses (the deployment the main step posted to; "+
+				"only if GitHub answers 404 does the step look for it again)", base, w.Known), status})
+		case useHandoff:
+			return append(plan, PlannedRequest{fmt.Sprintf("POST %s/%d/statuses (the job's own deployment, which an earlier step of this job found and handed over in %s; "+
+				"only if GitHub answers 404 does the step look for it again)", base, w.Handoff, HandoffVar(ev)), status})
+		case findOurs:
+			line := list(ev.SHA)
+			if job {
+				line += " (this run's deployment of " + ev.Product + ", else candidates for the job's own: made by " + runnerLogin + " with an empty payload)"
+			}
+			plan = append(plan, PlannedRequest{Line: line})
+		case findRunSHA:
+			plan = append(plan, PlannedRequest{Line: list(w.RunSHA) + " (when this run has no deployment of " + ev.Product + ": GitHub's deployment for the job carries GITHUB_SHA)"})
+		case findJob:
+			plan = append(plan, PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?per_page=100 (for each candidate, newest first, at most %d: the job's own deployment is the first whose statuses link below %s/)", base, maxCandidates, ev.RunURL)})
+		case createOurs:
+			when := "only when this run has no deployment of " + ev.Product + " yet"
+			if job {
+				when = "only when there is neither this run's deployment of " + ev.Product + " nor the job's own"
+			}
+			plan = append(plan, PlannedRequest{"POST " + base + " (" + when + ")", CreateRequest(ev)})
+		}
 	}
-	if w.Handoff > 0 {
-		return []PlannedRequest{{fmt.Sprintf("POST %s/%d/statuses (the job's own deployment, which an earlier step of this job found and handed over in %s; "+
-			"only if GitHub answers 404 does the step look for it again)", base, w.Handoff, HandoffVar(ev)), status.Body}}
-	}
-	plan := []PlannedRequest{{Line: list(ev.SHA) + " (this run's deployment of " + ev.Product + ", else candidates for the job's own: made by " + runnerLogin + " with an empty payload)"}}
-	if w.RunSHA != "" && !strings.EqualFold(w.RunSHA, ev.SHA) {
-		plan = append(plan, PlannedRequest{Line: list(w.RunSHA) + " (when this run has no deployment of " + ev.Product + ": GitHub's deployment for the job carries GITHUB_SHA)"})
-	}
-	plan = append(plan,
-		PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?per_page=100 (for each candidate, newest first, at most %d: the job's own deployment is the first whose statuses link below %s/)", base, maxCandidates, ev.RunURL)},
-		PlannedRequest{"POST " + base + " (only when there is neither this run's deployment of " + ev.Product + " nor the job's own)", create.Body},
-		status)
-	return plan
+	return append(plan, PlannedRequest{"POST " + base + "/{id}/statuses", status})
 }

@@ -62,18 +62,30 @@ func ParseHandoff(s string) int64 {
 }
 
 // Ensure returns the id of this run's deployment of ev, creating it when
-// no earlier step did. When the answer to a create is lost, GitHub may
-// have made the deployment all the same: the list is read again before
-// another create, so a retry never makes a second one.
+// no earlier step did: Target without github-deployment: auto.
 func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
-	id, _, err = c.scan(ctx, ev, ev.SHA)
-	if err != nil || id != 0 {
-		return id, false, err
-	}
-	return c.create(ctx, ev)
+	t, err := c.Target(ctx, ev, Where{})
+	return t.ID, t.Created, err
 }
 
-// Target picks the deployment the step posts to. With w.Auto, in order:
+// A lookup is one way of finding the deployment a status goes to.
+type lookup int
+
+const (
+	useKnown   lookup = iota + 1 // Where.Known, without a request
+	useHandoff                   // Where.Handoff, without a request
+	findOurs                     // list the event's commit: this run's deployment of the product, and job candidates
+	findRunSHA                   // list GITHUB_SHA too, when it differs: more job candidates
+	findJob                      // read the candidates' statuses: the job's own deployment
+	createOurs                   // create this run's deployment of the product
+)
+
+// lookups is the order in which a step looks for its deployment, written
+// once: Target takes the lookups until one finds it, and Plan describes
+// them for a dry run. The post step of auto-finish uses the deployment its
+// main step posted to (w.Known). Without w.Auto it is the step's own
+// deployment, always: this run's of the product, else a new one. With
+// w.Auto:
 //
 //  1. the deployment an earlier step of this job handed over (w.Handoff),
 //     without a request: Post looks again if GitHub no longer knows it;
@@ -85,36 +97,56 @@ func (c *Client) Ensure(ctx context.Context, ev event.Event) (id int64, created 
 //     at most maxCandidates, the first whose statuses (the newest page)
 //     link into this run (GitHub's link to the job is the run URL followed
 //     by /job/<id>);
-//  4. else a deployment of ours, created as Ensure does.
-//
-// Without w.Auto it is Ensure: the step's own deployment, always.
-func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, error) {
-	if w.Known > 0 {
-		return Target{ID: w.Known, Job: w.KnownJob, handed: true}, nil
+//  4. else a deployment of ours, created as without w.Auto.
+func lookups(ev event.Event, w Where) []lookup {
+	switch {
+	case w.Known > 0:
+		return []lookup{useKnown}
+	case !w.Auto:
+		return []lookup{findOurs, createOurs}
+	case w.Handoff > 0:
+		return []lookup{useHandoff}
 	}
-	if !w.Auto {
-		id, created, err := c.Ensure(ctx, ev)
-		return Target{ID: id, Created: created}, err
-	}
-	if w.Handoff > 0 {
-		return Target{ID: w.Handoff, Job: true, handed: true}, nil
-	}
-	id, candidates, err := c.scan(ctx, ev, ev.SHA)
-	if err != nil || id != 0 {
-		return Target{ID: id}, err
-	}
+	l := []lookup{findOurs}
 	if w.RunSHA != "" && !strings.EqualFold(w.RunSHA, ev.SHA) {
-		_, more, err := c.scan(ctx, ev, w.RunSHA)
-		if err != nil {
-			return Target{}, err
+		l = append(l, findRunSHA)
+	}
+	return append(l, findJob, createOurs)
+}
+
+// Target picks the deployment the step posts to, taking the lookups in
+// order until one finds it.
+func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, error) {
+	var candidates []*github.Deployment
+	for _, l := range lookups(ev, w) {
+		switch l {
+		case useKnown:
+			return Target{ID: w.Known, Job: w.KnownJob, handed: true}, nil
+		case useHandoff:
+			return Target{ID: w.Handoff, Job: true, handed: true}, nil
+		case findOurs:
+			id, found, err := c.scan(ctx, ev, ev.SHA)
+			if err != nil || id != 0 {
+				return Target{ID: id}, err
+			}
+			candidates = found
+		case findRunSHA:
+			_, more, err := c.scan(ctx, ev, w.RunSHA)
+			if err != nil {
+				return Target{}, err
+			}
+			candidates = append(candidates, more...)
+		case findJob:
+			id, err := c.jobDeployment(ctx, ev, candidates)
+			if err != nil || id != 0 {
+				return Target{ID: id, Job: id != 0}, err
+			}
+		case createOurs:
+			id, created, err := c.create(ctx, ev)
+			return Target{ID: id, Created: created}, err
 		}
-		candidates = append(candidates, more...)
 	}
-	if id, err = c.jobDeployment(ctx, ev, candidates); err != nil || id != 0 {
-		return Target{ID: id, Job: id != 0}, err
-	}
-	id, created, err := c.create(ctx, ev)
-	return Target{ID: id, Created: created}, err
+	return Target{}, errors.New("deployments: no lookup found the deployment") // lookups ends in one that always does
 }
 
 // Post posts r to t. When t was handed over by an earlier step and GitHub
