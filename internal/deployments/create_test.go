@@ -184,11 +184,7 @@ func TestEnsureLostAnswer(t *testing.T) {
 			} else if err != nil || id != tt.wantID || made {
 				t.Errorf("Ensure() = %d, created %v, %v; want %d found again", id, made, err, tt.wantID)
 			}
-			var got []string
-			for _, r := range g.requests() {
-				got = append(got, strings.SplitN(r, "?", 2)[0])
-			}
-			if diff := cmp.Diff(tt.wantSeen, got); diff != "" {
+			if diff := cmp.Diff(tt.wantSeen, g.paths()); diff != "" {
 				t.Errorf("requests mismatch (-want +got):\n%s", diff)
 			}
 			if mu.Lock(); created != tt.wantCreated {

@@ -159,11 +159,7 @@ func TestErrors(t *testing.T) {
 			if diff := cmp.Diff(strings.ReplaceAll(tt.want, "{url}", g.url), err.Error()); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
-			var got []string
-			for _, r := range g.requests() {
-				got = append(got, strings.SplitN(r, "?", 2)[0])
-			}
-			if diff := cmp.Diff(tt.wantSeen, got); diff != "" {
+			if diff := cmp.Diff(tt.wantSeen, g.paths()); diff != "" {
 				t.Errorf("requests mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -36,7 +36,7 @@ const runnerLogin = "github-actions[bot]"
 // 0) and the candidates for the job's own deployment it saw on the way.
 func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, []*github.Deployment, error) {
 	var candidates []*github.Deployment
-	opts := &github.DeploymentsListOptions{SHA: sha, Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
+	opts := listOptions(ev, sha)
 	for page := 0; page < maxPages; page++ {
 		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
 		if err != nil {
@@ -57,6 +57,15 @@ func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, [
 	}
 	return 0, candidates, nil
 }
+
+// listOptions asks for the deployments of sha in ev's environment, a page
+// of 100 at a time; GitHub lists them newest first.
+func listOptions(ev event.Event, sha string) *github.DeploymentsListOptions {
+	return &github.DeploymentsListOptions{SHA: sha, Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
+}
+
+// statusOptions asks for a deployment's newest statuses, one page of 100.
+func statusOptions() *github.ListOptions { return &github.ListOptions{PerPage: 100} }
 
 // jobCandidate reports whether d may be the deployment GitHub made for a
 // job's environment: key: made by the GitHub Actions bot, with an empty
@@ -85,7 +94,7 @@ func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates [
 		if i == maxCandidates {
 			break
 		}
-		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), &github.ListOptions{PerPage: 100})
+		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), statusOptions())
 		if err != nil {
 			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), resp, err)
 		}
@@ -111,19 +120,24 @@ func decodePayload(raw json.RawMessage) (map[string]any, bool) {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" || string(t) == `""` {
 		return map[string]any{}, true
 	}
-	var p map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&p) != nil {
+	p, err := decodeObject(raw)
+	if err != nil {
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, false
 		}
-		dec = json.NewDecoder(strings.NewReader(s))
-		dec.UseNumber()
-		if dec.Decode(&p) != nil {
+		if p, err = decodeObject([]byte(s)); err != nil {
 			return nil, false
 		}
 	}
 	return p, p != nil
+}
+
+// decodeObject reads a JSON object, keeping numbers as written (a run id
+// of 17 digits is not rounded through a float).
+func decodeObject(b []byte) (map[string]any, error) {
+	var p map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return p, dec.Decode(&p)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,15 @@ func (g *ghServer) requests() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]string(nil), g.seen...)
+}
+
+// paths is requests without their queries.
+func (g *ghServer) paths() []string {
+	var out []string
+	for _, r := range g.requests() {
+		out = append(out, strings.SplitN(r, "?", 2)[0])
+	}
+	return out
 }
 
 func setup(t *testing.T) *ghServer {

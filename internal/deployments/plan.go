@@ -2,8 +2,9 @@ package deployments
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
+
+	"github.com/google/go-querystring/query"
 
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/ghapi"
@@ -20,10 +21,7 @@ type PlannedRequest struct {
 // is GITHUB_API_URL; state is the status to post.
 func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest {
 	base := ghapi.Base(apiURL) + "repos/" + ev.Repository + "/deployments"
-	list := func(sha string) string {
-		q := url.Values{"sha": {sha}, "environment": {ev.Environment}, "task": {"deploy"}, "per_page": {"100"}}
-		return "GET " + base + "?" + q.Encode()
-	}
+	list := func(sha string) string { return "GET " + base + "?" + encode(listOptions(ev, sha)) }
 	status := StatusRequest(ev, state, "")
 	all := lookups(ev, w)
 	job := slices.Contains(all, findJob) // the list also looks for the job's own
@@ -45,7 +43,7 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 		case findRunSHA:
 			plan = append(plan, PlannedRequest{Line: list(w.RunSHA) + " (when this run has no deployment of " + ev.Product + ": GitHub's deployment for the job carries GITHUB_SHA)"})
 		case findJob:
-			plan = append(plan, PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?per_page=100 (for each candidate, newest first, at most %d: the job's own deployment is the first whose statuses link below %s/)", base, maxCandidates, ev.RunURL)})
+			plan = append(plan, PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (for each candidate, newest first, at most %d: the job's own deployment is the first whose statuses link below %s/)", base, encode(statusOptions()), maxCandidates, ev.RunURL)})
 		case createOurs:
 			when := "only when this run has no deployment of " + ev.Product + " yet"
 			if job {
@@ -55,4 +53,14 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 		}
 	}
 	return append(plan, PlannedRequest{"POST " + base + "/{id}/statuses", status})
+}
+
+// encode is the query go-github sends for opts, so the plan shows the same
+// request that scan and jobDeployment make.
+func encode(opts any) string {
+	q, err := query.Values(opts)
+	if err != nil {
+		panic("deployments: encoding list options: " + err.Error()) // only our own option structs are encoded
+	}
+	return q.Encode()
 }
