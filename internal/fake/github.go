@@ -65,6 +65,7 @@ type GitHub struct {
 	lastID, lastStatus int64
 	deployments        []*deployment // ascending ID
 	jobs               map[[2]int64][]Job
+	createDelay        time.Duration // see SetCreateDelay
 }
 
 // Job is a workflow job as the Actions API lists it: what the post step of
@@ -226,7 +227,7 @@ func (g *GitHub) Deployments() []Deployment {
 
 // ServeHTTP implements http.Handler.
 func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.serve(w, r, g.headers, g.handle)
+	g.serve(w, r, g.headers, g.delayCreates(g.handle))
 }
 
 // headers sets what every GitHub answer carries; each answer uses one request of the rate limit.
