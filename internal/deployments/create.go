@@ -37,12 +37,12 @@ func CreateRequest(ev event.Event) *github.DeploymentRequest {
 
 // create makes this run's deployment of ev. After a lost answer it lists
 // again, and creates again only when GitHub did not make it.
-func (c *Client) create(ctx context.Context, ev event.Event) (id int64, created bool, err error) {
+func (c *Client) create(ctx context.Context, ev event.Event) (Target, error) {
 	const tries = 3
 	for try := 1; ; try++ {
 		d, resp, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
 		if err == nil && d.GetID() != 0 {
-			return d.GetID(), true, nil
+			return Target{ID: d.GetID(), Created: true}, nil
 		}
 		if err == nil {
 			// A success without the deployment in it (an empty body):
@@ -50,10 +50,10 @@ func (c *Client) create(ctx context.Context, ev event.Event) (id int64, created 
 			err = fmt.Errorf("GitHub answered %s without the deployment", resp.Status)
 		}
 		if try == tries || !lost(ctx, err) {
-			return 0, false, c.explain(ctx, "create a deployment", resp, err)
+			return Target{}, c.explain(ctx, "create a deployment", resp, err)
 		}
-		if id, _, err = c.scan(ctx, ev, ev.SHA); err != nil || id != 0 {
-			return id, false, err
+		if id, _, err := c.scan(ctx, ev, ev.SHA); err != nil || id != 0 {
+			return Target{ID: id}, err
 		}
 	}
 }

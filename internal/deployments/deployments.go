@@ -2,7 +2,10 @@
 // Deployment Statuses, so the repository's Environments page shows what
 // runs where. One deployment stands for one product at one commit in one
 // environment within one workflow run; every step of the run that records
-// that product posts its statuses to it.
+// that product posts its statuses to it: a step finds it, or creates it
+// when no earlier step did. Steps that start it at the same moment each
+// create one; they converge on the oldest and retire the others (see
+// settle).
 //
 // A job with an `environment:` key already has a deployment: GitHub makes
 // one for the job and posts its statuses itself. With github-deployment:
@@ -45,7 +48,7 @@ func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Client,
 // Result is what the step did on GitHub.
 type Result struct {
 	DeploymentID int64
-	Created      bool   // false: an earlier step of the run made it
+	Created      bool   // false: another step of the run made it
 	Job          bool   // the deployment GitHub made for the job's environment: key
 	Auto         bool   // github-deployment: auto, which looks for the job's deployment
 	State        string // the status posted

@@ -95,6 +95,7 @@ func TestEnsureAPIURL(t *testing.T) {
 			want := []string{
 				"GET " + tt.prefix + "/repos/acme/web/deployments?" + listQuery,
 				"POST " + tt.prefix + "/repos/acme/web/deployments",
+				"GET " + tt.prefix + "/repos/acme/web/deployments?" + listQuery,
 				"POST " + tt.prefix + "/repos/acme/web/deployments/5/statuses",
 			}
 			if diff := cmp.Diff(want, g.requests()); diff != "" {

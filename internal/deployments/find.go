@@ -34,8 +34,12 @@ const runnerLogin = "github-actions[bot]"
 // scan lists the deployments of sha in ev's environment, newest first,
 // until it finds this run's deployment of ev. It returns that one's id (or
 // 0) and the candidates for the job's own deployment it saw on the way.
+// When steps of the run created twins at the same moment, it returns the
+// oldest (see settle), reading past the page it found one on while that
+// page ends within sameMoment of it.
 func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, []*github.Deployment, error) {
 	var candidates []*github.Deployment
+	var oldest *github.Deployment
 	opts := listOptions(ev, sha)
 	for page := 0; page < maxPages; page++ {
 		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
@@ -43,19 +47,21 @@ func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, [
 			return 0, nil, c.explain(ctx, "list deployments", resp, err)
 		}
 		for _, d := range list {
-			if ours(d, ev) {
-				return d.GetID(), candidates, nil
-			}
-			if jobCandidate(d) {
+			switch {
+			case ours(d, ev):
+				if oldest == nil || d.GetID() < oldest.GetID() {
+					oldest = d
+				}
+			case oldest == nil && jobCandidate(d):
 				candidates = append(candidates, d)
 			}
 		}
-		if resp.NextPage == 0 {
+		if resp.NextPage == 0 || oldest != nil && (len(list) == 0 || !twinMayFollow(oldest, list[len(list)-1])) {
 			break
 		}
 		opts.Page = resp.NextPage
 	}
-	return 0, candidates, nil
+	return oldest.GetID(), candidates, nil
 }
 
 // listOptions asks for the deployments of sha in ev's environment, a page

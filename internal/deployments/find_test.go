@@ -14,7 +14,15 @@ import (
 
 func TestEnsure(t *testing.T) {
 	t.Parallel()
-	const other = `{"id":1,"payload":{"product":"api","run_id":"987654321"}},{"id":2,"payload":{"product":"web","run_id":"111"}}`
+	const (
+		other  = `{"id":1,"payload":{"product":"api","run_id":"987654321"}},{"id":2,"payload":{"product":"web","run_id":"111"}}`
+		ours   = `{"product":"web","run_id":"987654321"}`
+		theirs = `{"product":"api","run_id":"987654321"}`
+	)
+	// at is deployment id with payload, created at hh:mm:ss on the day of the run.
+	at := func(id int64, payload, hms string) string {
+		return fmt.Sprintf(`{"id":%d,"payload":%s,"created_at":"2024-05-01T%sZ"}`, id, payload, hms)
+	}
 	tests := []struct {
 		name        string
 		pages       []string // list answers; each but the last links to the next
@@ -47,10 +55,36 @@ func TestEnsure(t *testing.T) {
 			wantPages: 1,
 		},
 		{
-			name:      "first match wins (GitHub lists newest first)",
+			name:      "twins that steps created at the same moment: the oldest, as every step of the run picks it",
 			pages:     []string{`[{"id":9,"payload":{"product":"web","run_id":"987654321"}},{"id":8,"payload":{"product":"web","run_id":"987654321"}}]`},
+			wantID:    8,
+			wantPages: 1,
+		},
+		{
+			name:      "twins in any order",
+			pages:     []string{`[{"id":8,"payload":{"product":"web","run_id":"987654321"}},` + other + `,{"id":9,"payload":"{\"product\":\"web\",\"run_id\":\"987654321\"}"}]`},
+			wantID:    8,
+			wantPages: 1,
+		},
+		{
+			name: "a page that ends within a minute of ours may be followed by a twin: read on",
+			pages: []string{`[` + at(9, ours, "12:00:30") + `,` + at(3, theirs, "12:00:00") + `]`,
+				`[` + at(8, ours, "11:59:59") + `]`},
+			wantID:    8,
+			wantPages: 2,
+		},
+		{
+			name: "a page that ends more than a minute before ours cannot: stop",
+			pages: []string{`[` + at(9, ours, "12:00:30") + `,` + at(3, theirs, "11:59:29") + `]`,
+				`[` + at(8, ours, "11:59:28") + `]`},
 			wantID:    9,
 			wantPages: 1,
+		},
+		{
+			name:      "without times a twin may follow: read on",
+			pages:     []string{`[{"id":9,"payload":{"product":"web","run_id":"987654321"}},` + other + `]`, `[{"id":8,"payload":{"product":"web","run_id":"987654321"}}]`},
+			wantID:    8,
+			wantPages: 2,
 		},
 		{
 			name:        "no deployments: creates one",
@@ -114,12 +148,14 @@ func TestEnsure(t *testing.T) {
 			if diff := cmp.Diff([2]any{tt.wantID, tt.wantCreated}, [2]any{id, created}); diff != "" {
 				t.Errorf("Ensure() id, created mismatch (-want +got):\n%s", diff)
 			}
-			want := []string{"GET /api/v3/repos/acme/web/deployments?" + listQuery}
+			lists := []string{"GET /api/v3/repos/acme/web/deployments?" + listQuery}
 			for p := 2; p <= tt.wantPages; p++ {
-				want = append(want, fmt.Sprintf("GET /api/v3/repos/acme/web/deployments?environment=production&page=%d&per_page=100&sha=%s&task=deploy", p, sha))
+				lists = append(lists, fmt.Sprintf("GET /api/v3/repos/acme/web/deployments?environment=production&page=%d&per_page=100&sha=%s&task=deploy", p, sha))
 			}
+			want := lists
 			if tt.wantCreated {
-				want = append(want, "POST /api/v3/repos/acme/web/deployments")
+				// After its create the step looks again, for a twin.
+				want = append(append(want, "POST /api/v3/repos/acme/web/deployments"), lists...)
 			}
 			if diff := cmp.Diff(want, g.requests()); diff != "" {
 				t.Errorf("requests mismatch (-want +got):\n%s", diff)

@@ -50,6 +50,10 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 				when = "only when there is neither this run's deployment of " + ev.Product + " nor the job's own"
 			}
 			plan = append(plan, PlannedRequest{"POST " + base + " (" + when + ")", CreateRequest(ev)})
+		case settleOurs:
+			plan = append(plan,
+				PlannedRequest{Line: list(ev.SHA) + " (only after a create: another step of this run may have created the same deployment at the same moment, and every step keeps the oldest)"},
+				PlannedRequest{"POST " + base + "/{id}/statuses (only when the oldest is another step's: the one this step created becomes inactive, and the status below goes to the oldest)", supersededRequest(ev, "{oldest}")})
 		}
 	}
 	return append(plan, PlannedRequest{"POST " + base + "/{id}/statuses", status})

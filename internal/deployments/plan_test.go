@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -27,12 +28,14 @@ func TestPlan(t *testing.T) {
 		where deployments.Where
 		want  []string // method and URL of each line, then "+body" when it has one
 	}{
-		{name: "true: list, create, status", where: deployments.Where{RunSHA: sha},
-			want: []string{list(sha), "POST " + base + " +body", "POST " + base + "/{id}/statuses +body"}},
-		{name: "auto: list, the candidates' statuses, create, status", where: deployments.Where{Auto: true, RunSHA: sha},
-			want: []string{list(sha), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", "POST " + base + "/{id}/statuses +body"}},
+		{name: "true: list, create, list again, status", where: deployments.Where{RunSHA: sha},
+			want: []string{list(sha), "POST " + base + " +body", list(sha), "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
+		{name: "auto: list, the candidates' statuses, create, list again, status", where: deployments.Where{Auto: true, RunSHA: sha},
+			want: []string{list(sha), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", list(sha),
+				"POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
 		{name: "auto on a pull request lists GITHUB_SHA too", where: deployments.Where{Auto: true, RunSHA: mergeSHA},
-			want: []string{list(sha), list(mergeSHA), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", "POST " + base + "/{id}/statuses +body"}},
+			want: []string{list(sha), list(mergeSHA), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", list(sha),
+				"POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
 		{name: "auto, handed over: the status only", where: deployments.Where{Auto: true, RunSHA: sha, Handoff: 42},
 			want: []string{"POST " + base + "/42/statuses +body"}},
 	}
@@ -108,9 +111,10 @@ func TestPlanGolden(t *testing.T) {
 }
 
 // TestPlanFollowsTarget: the requests a dry run lists are the ones Target
-// and Post send when GitHub holds neither this run's deployment nor the
-// job's (one job candidate, 5, links to another run; ours is created as
-// 99), in the same order.
+// and Post send, in the same order, when each is sent: GitHub holds
+// neither this run's deployment nor the job's (one job candidate, 5, links
+// to another run), and the step creates 99 at the same moment as another
+// step of the run creates 98, so it marks 99 inactive and posts to 98.
 func TestPlanFollowsTarget(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -127,17 +131,23 @@ func TestPlanFollowsTarget(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			g := setup(t)
+			var created atomic.Bool
 			g.mux.HandleFunc("GET /repos/acme/web/deployments", func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Query().Get("sha") == sha {
+				const ours = `{"product":"web","run_id":"987654321"}`
+				switch {
+				case r.URL.Query().Get("sha") != sha:
+					respond(w, http.StatusOK, `[]`)
+				case created.Load():
+					respond(w, http.StatusOK, `[`+dep(99, "github-actions[bot]", ours)+`,`+dep(98, "github-actions[bot]", ours)+`,`+job(5)+`]`)
+				default:
 					respond(w, http.StatusOK, `[`+job(5)+`]`)
-					return
 				}
-				respond(w, http.StatusOK, `[]`)
 			})
 			g.mux.HandleFunc("GET /repos/acme/web/deployments/5/statuses", func(w http.ResponseWriter, r *http.Request) {
 				respond(w, http.StatusOK, linking("https://github.com/acme/web/actions/runs/111/job/9"))
 			})
 			g.mux.HandleFunc("POST /repos/acme/web/deployments", func(w http.ResponseWriter, r *http.Request) {
+				created.Store(true)
 				respond(w, http.StatusCreated, `{"id":99}`)
 			})
 			g.mux.HandleFunc("POST /repos/acme/web/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
@@ -153,14 +163,16 @@ func TestPlanFollowsTarget(t *testing.T) {
 				t.Fatalf("Post() error = %v", err)
 			}
 			var planned []string
+			posts := []string{"99", "98"} // the {id} of each status posted: ours made inactive, then the oldest
 			for _, r := range deployments.Plan(g.url, ev, tt.where, "success") {
 				f := strings.Fields(r.Line)
-				method, u := f[0], f[1]
-				id := "99"
+				method, u := f[0], strings.TrimPrefix(f[1], g.url)
 				if method == http.MethodGet {
-					id = "5"
+					u = strings.Replace(u, "{id}", "5", 1)
+				} else if strings.Contains(u, "{id}") {
+					u, posts = strings.Replace(u, "{id}", posts[0], 1), posts[1:]
 				}
-				planned = append(planned, method+" "+strings.Replace(strings.TrimPrefix(u, g.url), "{id}", id, 1))
+				planned = append(planned, method+" "+u)
 			}
 			if diff := cmp.Diff(planned, g.requests()); diff != "" {
 				t.Errorf("Plan() lists other requests than Target and Post send (-planned +sent):\n%s", diff)

@@ -78,6 +78,7 @@ const (
 	findRunSHA                   // list GITHUB_SHA too, when it differs: more job candidates
 	findJob                      // read the candidates' statuses: the job's own deployment
 	createOurs                   // create this run's deployment of the product
+	settleOurs                   // list again after the create: the oldest of twins created at the same moment
 )
 
 // lookups is the order in which a step looks for its deployment, written
@@ -98,12 +99,15 @@ const (
 //     link into this run (GitHub's link to the job is the run URL followed
 //     by /job/<id>);
 //  4. else a deployment of ours, created as without w.Auto.
+//
+// A step that creates its deployment looks again (settleOurs): another
+// step of the run may have created the same one at the same moment.
 func lookups(ev event.Event, w Where) []lookup {
 	switch {
 	case w.Known > 0:
 		return []lookup{useKnown}
 	case !w.Auto:
-		return []lookup{findOurs, createOurs}
+		return []lookup{findOurs, createOurs, settleOurs}
 	case w.Handoff > 0:
 		return []lookup{useHandoff}
 	}
@@ -111,13 +115,14 @@ func lookups(ev event.Event, w Where) []lookup {
 	if w.RunSHA != "" && !strings.EqualFold(w.RunSHA, ev.SHA) {
 		l = append(l, findRunSHA)
 	}
-	return append(l, findJob, createOurs)
+	return append(l, findJob, createOurs, settleOurs)
 }
 
 // Target picks the deployment the step posts to, taking the lookups in
 // order until one finds it.
 func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, error) {
 	var candidates []*github.Deployment
+	var created int64
 	for _, l := range lookups(ev, w) {
 		switch l {
 		case useKnown:
@@ -142,8 +147,13 @@ func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, e
 				return Target{ID: id, Job: id != 0}, err
 			}
 		case createOurs:
-			id, created, err := c.create(ctx, ev)
-			return Target{ID: id, Created: created}, err
+			t, err := c.create(ctx, ev)
+			if err != nil || !t.Created {
+				return t, err // found after a lost answer, by a list that settled it
+			}
+			created = t.ID
+		case settleOurs:
+			return c.settle(ctx, ev, created)
 		}
 	}
 	return Target{}, errors.New("deployments: no lookup found the deployment") // lookups ends in one that always does

@@ -44,7 +44,7 @@ func TestTarget(t *testing.T) {
 		},
 		{
 			name: "no job deployment: ours is created, as before", where: auto,
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create, list},
 		},
 		{
 			name: "this run's deployment of the product wins over the job's", where: auto,
@@ -54,29 +54,29 @@ func TestTarget(t *testing.T) {
 		{
 			name: "another run's job deployment is not adopted", where: auto,
 			lists: map[string]string{sha: `[` + job(5) + `]`}, statuses: map[int64]string{5: linking(otherRun)},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(5), create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(5), create, list},
 		},
 		{
 			name: "a person's deployment is not a candidate", where: auto,
 			lists: map[string]string{sha: `[` + dep(5, "octocat", `{}`) + `]`}, statuses: map[int64]string{5: linking(jobLink)},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create, list},
 		},
 		{
 			name: "the bot's deployments with a payload (ours for another product, another action's) are not candidates", where: auto,
 			lists: map[string]string{sha: `[` + dep(6, "github-actions[bot]", `{"product":"api","run_id":"987654321"}`) + `,` +
 				dep(5, "github-actions[bot]", `"{\"tool\":\"other\"}"`) + `]`},
 			statuses: map[int64]string{5: linking(jobLink), 6: linking(jobLink)},
-			want:     deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create},
+			want:     deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create, list},
 		},
 		{
 			name: "a link to the run itself (a step's own status) is not the job's", where: auto,
 			lists: map[string]string{sha: `[` + job(5) + `]`}, statuses: map[int64]string{5: `[{"id":1,"state":"success","log_url":"` + runURL + `"}]`},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(5), create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(5), create, list},
 		},
 		{
 			name: "a run id that only starts like ours does not link", where: auto,
 			lists: map[string]string{sha: `[` + job(5) + `]`}, statuses: map[int64]string{5: linking(runURL + "0/job/1")},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(5), create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(5), create, list},
 		},
 		{
 			name: "target_url alone links", where: auto,
@@ -99,7 +99,7 @@ func TestTarget(t *testing.T) {
 			name: "at most three candidates are read", where: auto,
 			lists:    map[string]string{sha: `[` + job(9) + `,` + job(8) + `,` + job(7) + `,` + job(6) + `]`},
 			statuses: map[int64]string{9: linking(otherRun), 8: linking(otherRun), 7: linking(otherRun), 6: linking(jobLink)},
-			want:     deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(9), statusesOf(8), statusesOf(7), create},
+			want:     deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, statusesOf(9), statusesOf(8), statusesOf(7), create, list},
 		},
 		{
 			name: "pull request: the job's deployment at GITHUB_SHA, the test merge", where: deployments.Where{Auto: true, RunSHA: mergeSHA},
@@ -114,7 +114,7 @@ func TestTarget(t *testing.T) {
 		},
 		{
 			name: "pull request without a job deployment: both commits listed, then ours created", where: deployments.Where{Auto: true, RunSHA: mergeSHA},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, listPR, create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, listPR, create, list},
 		},
 		{
 			name: "pull request, a later step: this run's deployment found at the head commit", where: deployments.Where{Auto: true, RunSHA: mergeSHA},
@@ -128,12 +128,12 @@ func TestTarget(t *testing.T) {
 		{
 			name: "outside a run nothing can link to it", where: auto, ev: func(e *event.Event) { e.RunURL = "" },
 			lists: map[string]string{sha: `[` + job(5) + `]`}, statuses: map[int64]string{5: linking(jobLink)},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create, list},
 		},
 		{
 			name: "github-deployment true: ours even when the job has one", where: deployments.Where{RunSHA: sha, Handoff: 42},
 			lists: map[string]string{sha: `[` + job(5) + `]`}, statuses: map[int64]string{5: linking(jobLink)},
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{list, create, list},
 		},
 	}
 	for _, tt := range tests {
@@ -200,7 +200,7 @@ func TestPost(t *testing.T) {
 		},
 		{
 			name: "handed over but gone, and no job deployment: ours is created", where: handed, gone: http.StatusNotFound,
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{post(42), list, create, post(99)},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{post(42), list, create, list, post(99)},
 		},
 		{
 			name: "handed over, another error: no second guess", where: handed, gone: http.StatusForbidden,
