@@ -23,7 +23,7 @@ const (
 
 // The requests a step may make, named for the table.
 var (
-	wantFirst  = requests{versioner: []string{"event"}, github: []string{"list", "create", "status"}}
+	wantFirst  = requests{versioner: []string{"event"}, github: []string{"list", "create", "list", "status"}}
 	wantFinish = requests{versioner: []string{"event"}, github: []string{"list", "status"}}
 )
 

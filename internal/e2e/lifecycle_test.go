@@ -20,7 +20,7 @@ func TestStartedThenCompleted(t *testing.T) {
 	start := w.run(use{id: "__start", with: w.with(map[string]string{"status": "started"})})
 	wantCode(t, start, 0)
 	wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
-	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghCreate, ghStatus("1"))
+	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghCreate, ghList, ghStatus("1"))
 
 	v := body(t, w.versioner.Requests()[0])
 	want := map[string]any{
@@ -46,7 +46,7 @@ func TestStartedThenCompleted(t *testing.T) {
 	if diff := cmp.Diff(wantCreate, create); diff != "" {
 		t.Errorf("create deployment body (-want +got):\n%s", diff)
 	}
-	for i, op := range map[int]string{1: "repos/create-deployment", 2: "repos/create-deployment-status"} {
+	for i, op := range map[int]string{1: "repos/create-deployment", 3: "repos/create-deployment-status"} {
 		if err := fake.ValidateGitHubRequest("testdata/schemas/github-rest-deployments.json", op, w.github.Requests()[i].Body); err != nil {
 			t.Errorf("%s body does not match GitHub's schema: %v", op, err)
 		}

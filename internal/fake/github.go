@@ -57,6 +57,7 @@ type GitHub struct {
 	lastID, lastStatus int64
 	deployments        []*deployment // ascending ID
 	jobs               map[[2]int64][]Job
+	createDelay        time.Duration // see SetCreateDelay
 }
 
 // NewGitHub returns a fake of the repository owner/repo that accepts token as a Bearer or
@@ -74,7 +75,7 @@ func (g *GitHub) now() time.Time {
 
 // ServeHTTP implements http.Handler.
 func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.serve(w, r, g.headers, g.handle)
+	g.serve(w, r, g.headers, g.delayCreates(g.handle))
 }
 
 // headers sets what every GitHub answer carries; each answer uses one request of the rate limit.

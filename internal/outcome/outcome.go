@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/deploytrack/deploytrack/internal/ghapi"
 )
 
 // FromJobStatus maps ${{ job.status }} to the status word to record:
@@ -35,11 +37,16 @@ type Jobs struct {
 	owner, repo string
 }
 
-// New returns a reader of repository's ("owner/name") runs.
-func New(gh *github.Client, repository string) (*Jobs, error) {
-	owner, repo, ok := strings.Cut(repository, "/")
-	if !ok || owner == "" || repo == "" {
-		return nil, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name", repository)
+// New returns a reader of repository's ("owner/name") runs at apiURL, the
+// runner's GITHUB_API_URL, taken as given (see ghapi.Base).
+func New(hc *http.Client, apiURL, token, repository, userAgent string) (*Jobs, error) {
+	owner, repo, err := ghapi.Repo(repository)
+	if err != nil {
+		return nil, err
+	}
+	gh, err := ghapi.New(hc, apiURL, token, userAgent)
+	if err != nil {
+		return nil, fmt.Errorf("%w, or keep the job-status input at its default, ${{ job.status }}", err)
 	}
 	return &Jobs{gh: gh, owner: owner, repo: repo}, nil
 }

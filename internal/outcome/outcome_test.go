@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-github/v62/github"
-
 	"github.com/deploytrack/deploytrack/internal/fake"
 )
 
@@ -59,9 +57,7 @@ func TestOutcome(t *testing.T) {
 			gh.SetJobs(7, 1, tt.jobs)
 			srv := httptest.NewServer(gh)
 			defer srv.Close()
-			client := github.NewClient(http.DefaultClient).WithAuthToken("tok")
-			client.BaseURL, _ = client.BaseURL.Parse(srv.URL + "/api/v3/")
-			j, err := New(client, "acme/shop")
+			j, err := New(http.DefaultClient, srv.URL+"/api/v3", "tok", "acme/shop", "deploytrack/1.0.0")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,6 +70,27 @@ func TestOutcome(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Errorf("Outcome() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, apiURL, repository string
+		want                     string
+	}{
+		{name: "not owner/name", apiURL: "https://api.github.com", repository: "shop",
+			want: `GITHUB_REPOSITORY "shop" is not owner/name`},
+		{name: "API URL without a host", apiURL: "api.github.com", repository: "acme/shop",
+			want: `GITHUB_API_URL "api.github.com" is not a URL: the runner sets it; check that the workflow does not override it, or keep the job-status input at its default, ${{ job.status }}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := New(http.DefaultClient, tt.apiURL, "tok", tt.repository, "ua"); err == nil || err.Error() != tt.want {
+				t.Errorf("New() error = %v, want %q", err, tt.want)
 			}
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deploytrack/deploytrack/internal/config"
-	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/ghcontext"
 	"github.com/deploytrack/deploytrack/internal/outcome"
 	"github.com/deploytrack/deploytrack/internal/redact"
@@ -90,11 +89,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 // jobOutcome asks the Actions API how this job's steps went.
 func jobOutcome(ctx context.Context, a *githubactions.Action, cfg *config.Config, src ghcontext.Source) (string, error) {
 	hc := newHTTP(a, cfg)
-	gh, err := deployments.APIClient(hc.For("GitHub"), src.APIURL, cfg.GitHubToken, "deploytrack/"+version)
-	if err != nil {
-		return "", err
-	}
-	jobs, err := outcome.New(gh, src.Repository)
+	jobs, err := outcome.New(hc.For("GitHub"), src.APIURL, cfg.GitHubToken, src.Repository, "deploytrack/"+version)
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,70 @@
+package deployments
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/google/go-querystring/query"
+
+	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/ghapi"
+)
+
+// PlannedRequest is one request a dry run shows.
+type PlannedRequest struct {
+	Line string // method, URL, and when it is sent
+	Body any    // the JSON body, if any
+}
+
+// Plan lists the requests a step would send to GitHub, for a dry run,
+// which cannot know what GitHub holds: each says when it is sent. apiURL
+// is GITHUB_API_URL; state is the status to post.
+func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest {
+	base := ghapi.Base(apiURL) + "repos/" + ev.Repository + "/deployments"
+	list := func(sha string) string { return "GET " + base + "?" + encode(listOptions(ev, sha)) }
+	status := StatusRequest(ev, state, "")
+	all := lookups(ev, w)
+	job := slices.Contains(all, findJob) // the list also looks for the job's own
+	var plan []PlannedRequest
+	for _, l := range all {
+		switch l {
+		case useKnown:
+			return append(plan, PlannedRequest{fmt.Sprintf("POST %s/%d/statuses (the deployment the main step posted to; "+
+				"only if GitHub answers 404 does the step look for it again)", base, w.Known), status})
+		case useHandoff:
+			return append(plan, PlannedRequest{fmt.Sprintf("POST %s/%d/statuses (the job's own deployment, which an earlier step of this job found and handed over in %s; "+
+				"only if GitHub answers 404 does the step look for it again)", base, w.Handoff, HandoffVar(ev)), status})
+		case findOurs:
+			line := list(ev.SHA)
+			if job {
+				line += " (this run's deployment of " + ev.Product + ", else candidates for the job's own: made by " + runnerLogin + " with an empty payload)"
+			}
+			plan = append(plan, PlannedRequest{Line: line})
+		case findRunSHA:
+			plan = append(plan, PlannedRequest{Line: list(w.RunSHA) + " (when this run has no deployment of " + ev.Product + ": GitHub's deployment for the job carries GITHUB_SHA)"})
+		case findJob:
+			plan = append(plan, PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (for each candidate, newest first, at most %d: the job's own deployment is the first whose statuses link below %s/)", base, encode(statusOptions()), maxCandidates, ev.RunURL)})
+		case createOurs:
+			when := "only when this run has no deployment of " + ev.Product + " yet"
+			if job {
+				when = "only when there is neither this run's deployment of " + ev.Product + " nor the job's own"
+			}
+			plan = append(plan, PlannedRequest{"POST " + base + " (" + when + ")", CreateRequest(ev)})
+		case settleOurs:
+			plan = append(plan,
+				PlannedRequest{Line: list(ev.SHA) + " (only after a create: another step of this run may have created the same deployment at the same moment, and every step keeps the oldest)"},
+				PlannedRequest{"POST " + base + "/{id}/statuses (only when the oldest is another step's: the one this step created becomes inactive, and the status below goes to the oldest)", supersededRequest(ev, "{oldest}")})
+		}
+	}
+	return append(plan, PlannedRequest{"POST " + base + "/{id}/statuses", status})
+}
+
+// encode is the query go-github sends for opts, so the plan shows the same
+// request that scan and jobDeployment make.
+func encode(opts any) string {
+	q, err := query.Values(opts)
+	if err != nil {
+		panic("deployments: encoding list options: " + err.Error()) // only our own option structs are encoded
+	}
+	return q.Encode()
+}
