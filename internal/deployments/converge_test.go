@@ -21,45 +21,12 @@ import (
 	"github.com/deploytrack/deploytrack/internal/httpx"
 )
 
-// racing serves gh to n steps that start at the same moment: the first n
-// lists are each answered only once all n have been read, so every step
-// finds nothing and creates. gh answers each create a while after it
-// stored the deployment, so each step's second look sees the others'.
+// racing serves gh to n steps that start at the same moment (see
+// fake.GitHub.Racing), answering each create a while after storing it.
 func racing(t *testing.T, gh *fake.GitHub, n int) *httptest.Server {
 	t.Helper()
 	gh.SetCreateDelay(50 * time.Millisecond)
-	var mu sync.Mutex
-	listed, read := 0, 0
-	all := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		first := r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/deployments") && listed < n
-		if first {
-			listed++
-		}
-		mu.Unlock()
-		if !first {
-			gh.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		gh.ServeHTTP(rec, r) // the list as it is now, before any create
-		mu.Lock()
-		if read++; read == n {
-			close(all)
-		}
-		mu.Unlock()
-		select {
-		case <-all:
-		case <-r.Context().Done():
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-	}))
+	srv := httptest.NewServer(gh.Racing(n))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -2,8 +2,6 @@ package deployments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -48,8 +46,7 @@ type Target struct {
 // to it straight away. The name is keyed by product, environment and
 // commit, so a step that records another of them does not pick it up.
 func HandoffVar(ev event.Event) string {
-	h := sha256.Sum256([]byte(ev.Product + "\x00" + ev.Environment + "\x00" + ev.SHA))
-	return "DEPLOYTRACK_GITHUB_DEPLOYMENT_" + strings.ToUpper(hex.EncodeToString(h[:6]))
+	return event.JobVar("GITHUB_DEPLOYMENT", ev.Product, ev.Environment, ev.SHA)
 }
 
 // ParseHandoff reads the value of HandoffVar: a deployment id, else 0.

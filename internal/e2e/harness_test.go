@@ -9,11 +9,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,31 +130,49 @@ func (w *world) with(over map[string]string) map[string]string {
 
 // run runs one step and returns what it left behind.
 func (w *world) run(s use) result {
+	w.t.Helper()
+	return w.runAll(s)[0]
+}
+
+// runAll runs the steps at once, each its own process, as jobs of a run
+// do, and returns what each left behind.
+func (w *world) runAll(steps ...use) []result {
 	t := w.t
 	t.Helper()
-	env := map[string]string{}
-	for k, v := range w.context {
-		env[k] = v
-	}
-	if s.id != "" {
-		env["GITHUB_ACTION"] = s.id
-	}
-	for k, v := range s.env {
-		env[k] = v
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r, err := runner.Run(ctx, runner.Step{
-		Binary: binary, Metadata: readAction(t), With: s.with, Env: env,
-		Token: testToken, Dir: t.TempDir(), NoFiles: s.noFile,
-	})
-	if err != nil {
-		t.Fatal(err)
+	meta := readAction(t)
+	out := make([]result, len(steps))
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, s := range steps {
+		env := maps.Clone(w.context)
+		if s.id != "" {
+			env["GITHUB_ACTION"] = s.id
+		}
+		maps.Copy(env, s.env)
+		dir := t.TempDir()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := runner.Run(ctx, runner.Step{
+				Binary: binary, Metadata: meta, With: s.with, Env: env,
+				Token: testToken, Dir: dir, NoFiles: s.noFile,
+			})
+			out[i] = result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr, outputs: r.Outputs, summary: r.Summary, took: r.Took}
+			errs[i] = err
+		}()
 	}
-	if testing.Verbose() {
-		t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.Code, r.Took, r.Stdout, r.Stderr)
+	wg.Wait()
+	for i, r := range out {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if testing.Verbose() {
+			t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took, r.stdout, r.stderr)
+		}
 	}
-	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr, outputs: r.Outputs, summary: r.Summary, took: r.Took}
+	return out
 }
 
 // job starts a job of this run whose steps share GITHUB_ENV, as the

@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -219,4 +220,26 @@ func FuzzParseStatus(f *testing.F) {
 			}
 		}
 	})
+}
+
+// JobVar makes portable names that change with every part of the key, and
+// only with it.
+func TestJobVar(t *testing.T) {
+	t.Parallel()
+	base := JobVar("FINISHED", "deployment", "shop-api", "production")
+	if !regexp.MustCompile(`^DEPLOYTRACK_FINISHED_[0-9A-F]{12}$`).MatchString(base) {
+		t.Errorf("JobVar() = %q, not a portable variable name", base)
+	}
+	for _, other := range [][]string{
+		{"build", "shop-api", "production"},
+		{"deployment", "shop-apiproduction", ""}, // parts are kept apart
+		{"deployment", "shop-api", "staging"},
+	} {
+		if got := JobVar("FINISHED", other...); got == base {
+			t.Errorf("JobVar(%q) = JobVar of another key: %s", other, got)
+		}
+	}
+	if got := JobVar("FINISHED", "deployment", "shop-api", "production"); got != base {
+		t.Errorf("JobVar() = %q then %q", base, got)
+	}
 }

@@ -2,7 +2,9 @@ package fake
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,4 +38,44 @@ func (g *GitHub) delayCreates(handle func(*http.Request, []byte) reply) func(*ht
 		}
 		return rp
 	}
+}
+
+// Racing serves g to n steps that start at the same moment: the first n
+// lists of deployments are each answered only once all n have been read,
+// so every step finds nothing and creates, as steps of one run that start
+// at the same instant do. Pair it with SetCreateDelay, so that each step's
+// second look sees the others' deployments.
+func (g *GitHub) Racing(n int) http.Handler {
+	var mu sync.Mutex
+	listed, read := 0, 0
+	all := make(chan struct{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		first := r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/deployments") && listed < n
+		if first {
+			listed++
+		}
+		mu.Unlock()
+		if !first {
+			g.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, r) // the list as it is now, before any create
+		mu.Lock()
+		if read++; read == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-r.Context().Done():
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
 }

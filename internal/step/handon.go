@@ -1,13 +1,12 @@
 package step
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/report"
 	"github.com/deploytrack/deploytrack/internal/workflow"
 )
@@ -40,9 +39,8 @@ type finishProduct struct {
 
 // finishedVar names the variable that says a step of this job recorded
 // the outcome of a product's event.
-func finishedVar(kind config.Kind, product, environment string) string {
-	h := sha256.Sum256([]byte(string(kind) + "\x00" + product + "\x00" + environment))
-	return "DEPLOYTRACK_FINISHED_" + hex.EncodeToString(h[:8])
+func finishedVar(kind event.Kind, product, environment string) string {
+	return event.JobVar("FINISHED", string(kind), product, environment)
 }
 
 // handOn leaves for the later steps of the job what they need: the
