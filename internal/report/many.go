@@ -7,7 +7,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
@@ -146,7 +146,7 @@ func ManySummary(reps []*Report) string {
 		icon = "⚠️"
 	}
 	what := "products"
-	if first.Event.Kind == config.Build {
+	if first.Event.Kind == event.Build {
 		what = "product builds"
 	}
 	dry := ""

@@ -5,7 +5,6 @@ package report
 import (
 	"strconv"
 
-	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/redact"
@@ -68,7 +67,7 @@ func (r *Report) Handoff() (name, value string, ok bool) {
 // underscored names are those of Versioner's own action.
 func (r *Report) Outputs() []workflow.Entry {
 	var deploymentID, buildID, ghID, ghSource string
-	if r.Event.Kind == config.Build {
+	if r.Event.Kind == event.Build {
 		buildID = r.Versioner.ID
 	} else {
 		deploymentID = r.Versioner.ID

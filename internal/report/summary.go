@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/redact"
 )
 
@@ -25,7 +25,7 @@ func (r *Report) Summary() string {
 		icon = "⚠️"
 	}
 	title := md(ev.Product) + " " + md(ev.Version)
-	if ev.Kind == config.Deployment {
+	if ev.Kind == event.Deployment {
 		title += " → " + md(ev.Environment)
 	} else {
 		title += " build"
