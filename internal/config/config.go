@@ -50,6 +50,7 @@ var Inputs = []Input{
 	{Name: "status"}, // action.yml defaults it; empty means an expression gave nothing
 	{Name: "metadata", Multiline: true},
 	{Name: "fail-on-api-error", Alias: "fail_on_api_error", Default: "true"},
+	{Name: "fail-on-github-error"}, // empty: as fail-on-api-error
 	{Name: "deployed-by"},
 	{Name: "deployed-by-name"},
 	{Name: "deployed-by-email"},
@@ -111,6 +112,9 @@ type Config struct {
 	Status         string         // as given; the event package normalises it
 	Metadata       map[string]any // the top level; each value the JSON text as written (see ParseMetadata)
 	FailOnAPIError bool
+	// FailOnGitHubError is fail-on-api-error for GitHub alone (the
+	// deployment and the Actions API); it defaults to FailOnAPIError.
+	FailOnGitHubError bool
 
 	DeployedBy      string
 	DeployedByName  string // empty: the author of the event's head commit, if any
@@ -287,6 +291,14 @@ func Load(getenv Getenv) (*Config, error) {
 			bad(b.name, "%v", err)
 		}
 		*b.dst = v
+	}
+	c.FailOnGitHubError = c.FailOnAPIError
+	if v := raw["fail-on-github-error"]; v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			bad("fail-on-github-error", "%v", err)
+		}
+		c.FailOnGitHubError = b
 	}
 
 	switch m := GitHubMode(strings.ToLower(raw["github-deployment"])); m {

@@ -57,7 +57,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := &Config{
 		APIKey: "sk_acme_1_secret", Version: "1.2.3", Environment: "production", Kind: Deployment,
-		Status: "completed", FailOnAPIError: true, GitHubToken: "ghs_token", GitHubDeployment: GitHubAuto,
+		Status: "completed", FailOnAPIError: true, FailOnGitHubError: true, GitHubToken: "ghs_token", GitHubDeployment: GitHubAuto,
 		Timeout: 60 * time.Second,
 	}
 	if c.APIURL.String() != "https://api.versioner.io" {
@@ -76,6 +76,24 @@ func TestLoad(t *testing.T) {
 		in    map[string]string
 		check func(t *testing.T, c *Config)
 	}{
+		{
+			name: "fail-on-github-error follows fail-on-api-error",
+			in:   valid(map[string]string{"fail-on-api-error": "false"}),
+			check: func(t *testing.T, c *Config) {
+				if c.FailOnAPIError || c.FailOnGitHubError {
+					t.Errorf("FailOnAPIError, FailOnGitHubError = %v, %v; want false, false", c.FailOnAPIError, c.FailOnGitHubError)
+				}
+			},
+		},
+		{
+			name: "fail-on-github-error set on its own",
+			in:   valid(map[string]string{"fail-on-github-error": "false"}),
+			check: func(t *testing.T, c *Config) {
+				if !c.FailOnAPIError || c.FailOnGitHubError {
+					t.Errorf("FailOnAPIError, FailOnGitHubError = %v, %v; want true, false", c.FailOnAPIError, c.FailOnGitHubError)
+				}
+			},
+		},
 		{
 			name: "hyphenated name wins over the alias",
 			in:   valid(map[string]string{"api_key": "sk_old", "product_name": "old", "product": "new"}),
@@ -198,6 +216,7 @@ func TestLoadErrorsNameTheInput(t *testing.T) {
 		{"missing token", valid(map[string]string{"github-token": ""}), map[string]string{"github-token": "github-deployment: false"}},
 		{"bad event type", valid(map[string]string{"event-type": "release"}), map[string]string{"event-type": `"release"`}},
 		{"bad boolean", valid(map[string]string{"fail-on-api-error": "yes please"}), map[string]string{"fail-on-api-error": "not a boolean"}},
+		{"bad fail-on-github-error", valid(map[string]string{"fail-on-github-error": "1"}), map[string]string{"fail-on-github-error": "not a boolean"}},
 		{"bad github-deployment", valid(map[string]string{"github-deployment": "yes"}), map[string]string{"github-deployment": "use auto"}},
 		{"bad auto-finish", valid(map[string]string{"auto-finish": "on"}), map[string]string{"auto-finish": "not a boolean"}},
 		{"bad job status", valid(map[string]string{"job-status": "skipped"}), map[string]string{"job-status": "not a job status"}},

@@ -93,7 +93,7 @@ func FuzzWrite(f *testing.F) {
 			r.VersionerErr = errors.New("Versioner answered 401 for key " + secret + ": " + text)
 			r.GitHubErr = errors.New(id + secret)
 		}
-		r.FailOnAPIError = !outside
+		r.FailOnAPIError, r.FailOnGitHubError = !outside, !outside
 		r.Secrets = redact.Secrets{secret}
 
 		run := newRunner(t)

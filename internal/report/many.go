@@ -41,7 +41,7 @@ func Results(reps []*Report) map[string]Result {
 		if count[key] > 1 {
 			key += "@" + r.Event.Environment
 		}
-		res := Result{Status: string(r.Event.Status), Version: r.Event.Version, Environment: r.Event.Environment, OK: !r.Failed() && r.VersionerErr == nil && r.GitHubErr == nil}
+		res := Result{Status: r.Outcome(), Version: r.Event.Version, Environment: r.Event.Environment, OK: !r.Failed() && r.VersionerErr == nil && r.GitHubErr == nil}
 		for _, o := range r.Outputs() {
 			dst := map[string]*string{"deployment-id": &res.DeploymentID, "build-id": &res.BuildID, "version-id": &res.VersionID,
 				"product-id": &res.ProductID, "environment-id": &res.EnvironmentID, "github-deployment-id": &res.GitHubDeploymentID}[o.Name]
@@ -89,14 +89,14 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 		} else if r.FailOnAPIError && r.VersionerErr != nil {
 			a.WithFieldsMap(map[string]string{"title": "Versioner: " + r.Event.Product}).Errorf("%s", r.VersionerErr.Error())
 		}
-		if r.FailOnAPIError && r.GitHubErr != nil {
+		if r.FailOnGitHubError && r.GitHubErr != nil {
 			a.WithFieldsMap(map[string]string{"title": "GitHub deployment: " + r.Event.Product}).Errorf("%s", r.GitHubErr.Error())
 		}
 	}
 
-	status := string(first.Event.Status)
+	status := first.Outcome()
 	for _, r := range reps {
-		if string(r.Event.Status) != status {
+		if r.Outcome() != status {
 			status = ""
 		}
 	}

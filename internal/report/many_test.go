@@ -49,7 +49,7 @@ func TestManySummary(t *testing.T) {
 		r.Warnings = []string{"input api_key is deprecated: rename it to api-key"}
 		r.Secrets = redact.Secrets{"sk_acme_1_s3cr3t"}
 		r.GitHubErr = errors.New("GitHub echoed sk_acme_1_s3cr3t")
-		r.FailOnAPIError = false
+		r.FailOnAPIError, r.FailOnGitHubError = false, false
 	})
 	secret.Warnings = nil
 	first := edit(deployed(), func(r *report.Report) {

@@ -26,9 +26,14 @@ type Report struct {
 	GitHubErr     error
 	GitHubSkipped string // why no GitHub deployment was recorded, when none was
 
-	// FailOnAPIError is the input of the same name: when false, a sink's
-	// failure is a warning.
-	FailOnAPIError bool
+	// FailOnAPIError and FailOnGitHubError are the inputs of the same
+	// names: when false, that sink's failure is a warning.
+	FailOnAPIError    bool
+	FailOnGitHubError bool
+
+	// Skipped says why the step recorded nothing for this product (its
+	// start was blocked or failed earlier in the job), when it did not.
+	Skipped string
 
 	// Warnings gathered on the way (deprecated inputs, a missing payload).
 	Warnings []string
@@ -38,12 +43,26 @@ type Report struct {
 }
 
 // Failed reports whether the step should fail: a preflight rejection
-// always does, another API failure only when fail-on-api-error is true.
+// always does, a Versioner failure when fail-on-api-error is true, a
+// GitHub failure when fail-on-github-error is.
 func (r *Report) Failed() bool {
 	if r.Preflight() != nil {
 		return true
 	}
-	return r.FailOnAPIError && (r.VersionerErr != nil || r.GitHubErr != nil)
+	return r.FailOnAPIError && r.VersionerErr != nil || r.FailOnGitHubError && r.GitHubErr != nil
+}
+
+// Outcome is what happened to the deploy, in Versioner's words: the
+// status recorded, "blocked" when a preflight rule stopped it, "skipped"
+// when the step recorded nothing for it. The status output says it.
+func (r *Report) Outcome() string {
+	switch {
+	case r.Skipped != "":
+		return "skipped"
+	case r.Preflight() != nil:
+		return "blocked"
+	}
+	return string(r.Event.Status)
 }
 
 // Preflight returns Versioner's preflight rejection, if there was one.
@@ -87,7 +106,7 @@ func (r *Report) Outputs() []workflow.Entry {
 		{Name: "environment-id", Value: v.EnvironmentID},
 		{Name: "github-deployment-id", Value: ghID},
 		{Name: "github-deployment-source", Value: ghSource},
-		{Name: "status", Value: string(r.Event.Status)},
+		{Name: "status", Value: r.Outcome()},
 		{Name: "deployment_id", Value: deploymentID},
 		{Name: "build_id", Value: buildID},
 		{Name: "version_id", Value: v.VersionID},

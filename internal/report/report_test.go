@@ -43,7 +43,8 @@ func deployed() *report.Report {
 		GitHub: deployments.Result{
 			DeploymentID: 42, Created: true, State: "success", URL: "https://github.com/acme/web/deployments/production",
 		},
-		FailOnAPIError: true,
+		FailOnAPIError:    true,
+		FailOnGitHubError: true,
 	}
 }
 
@@ -148,6 +149,30 @@ func TestOutputs(t *testing.T) {
 	}
 }
 
+// Outcome says what happened to the deploy: the status recorded, blocked
+// by a rule, or skipped; an API failure does not change it.
+func TestOutcome(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    *report.Report
+		want string
+	}{
+		{name: "recorded", r: deployed(), want: "completed"},
+		{name: "blocked", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked() }), want: "blocked"},
+		{name: "tracking failed: still the deploy's status", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = errors.New("down") }), want: "completed"},
+		{name: "skipped", r: edit(deployed(), func(r *report.Report) { r.Skipped = "its start was blocked" }), want: "skipped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.r.Outcome(); got != tt.want {
+				t.Errorf("Outcome() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestFailed(t *testing.T) {
 	t.Parallel()
 	down := errors.New("Versioner answered 503")
@@ -160,16 +185,22 @@ func TestFailed(t *testing.T) {
 		{name: "Versioner error fails", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down }), want: true},
 		{name: "GitHub error fails", r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down }), want: true},
 		{name: "Versioner error is a warning when fail-on-api-error is false",
-			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down; r.FailOnAPIError = false }), want: false},
+			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down; r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: false},
 		{name: "GitHub error is a warning when fail-on-api-error is false",
-			r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError = false }), want: false},
+			r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: false},
 		{name: "preflight always fails",
-			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError = false }), want: true},
+			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: true},
 		{name: "wrapped preflight always fails",
 			r: edit(deployed(), func(r *report.Report) {
 				r.VersionerErr = fmt.Errorf("recording: %w", blocked())
-				r.FailOnAPIError = false
+				r.FailOnAPIError, r.FailOnGitHubError = false, false
 			}), want: true},
+		{name: "GitHub error is a warning when only fail-on-github-error is false",
+			r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnGitHubError = false }), want: false},
+		{name: "Versioner error still fails when only fail-on-github-error is false",
+			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down; r.FailOnGitHubError = false }), want: true},
+		{name: "GitHub error fails when only fail-on-api-error is false",
+			r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError = false }), want: true},
 		{name: "warnings do not fail",
 			r: edit(deployed(), func(r *report.Report) { r.Warnings = []string{"input api_key is deprecated"} }), want: false},
 	}

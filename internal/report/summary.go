@@ -166,13 +166,11 @@ func (r *Report) warnings() []string {
 	if r.Versioner.Note != "" {
 		ws = append(ws, r.Versioner.Note)
 	}
-	if !r.FailOnAPIError {
-		if r.VersionerErr != nil && r.Preflight() == nil {
-			ws = append(ws, "Versioner: "+r.VersionerErr.Error()+" (fail-on-api-error is false)")
-		}
-		if r.GitHubErr != nil {
-			ws = append(ws, r.GitHubErr.Error()+" (fail-on-api-error is false)")
-		}
+	if !r.FailOnAPIError && r.VersionerErr != nil && r.Preflight() == nil {
+		ws = append(ws, "Versioner: "+r.VersionerErr.Error()+" (fail-on-api-error is false)")
+	}
+	if !r.FailOnGitHubError && r.GitHubErr != nil {
+		ws = append(ws, r.GitHubErr.Error()+" ("+r.githubSwitch()+" is false)")
 	}
 	return ws
 }
@@ -241,4 +239,12 @@ func redactMarkdown(ss redact.Secrets, s string) string {
 		}
 	}
 	return s
+}
+
+// githubSwitch names the input that made a GitHub failure a warning.
+func (r *Report) githubSwitch() string {
+	if r.FailOnGitHubError == r.FailOnAPIError {
+		return "fail-on-api-error"
+	}
+	return "fail-on-github-error"
 }

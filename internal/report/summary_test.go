@@ -63,7 +63,7 @@ func TestSummaryGolden(t *testing.T) {
 			r.GitHub.DeploymentID, r.GitHub.Created, r.GitHub.URL = 0, false, ""
 		})},
 		{name: "warnings", r: edit(deployed(), func(r *report.Report) {
-			r.FailOnAPIError = false
+			r.FailOnAPIError, r.FailOnGitHubError = false, false
 			r.Event.RunAttempt = "2"
 			r.Event.EnvironmentURL = "https://web.example.com"
 			r.GitHubErr = errors.New("GitHub answered 403 Forbidden when asked to create a deployment in acme/web: add `permissions: deployments: write` to the job")
@@ -227,7 +227,7 @@ func TestSummaryEscapes(t *testing.T) {
 		}},
 		{name: "Versioner note", set: func(r *report.Report, v string) { r.Versioner = versioner.Result{Note: v} }},
 		{name: "Versioner error", set: func(r *report.Report, v string) { r.VersionerErr = errors.New(v) }},
-		{name: "Versioner error as a warning", set: func(r *report.Report, v string) { r.VersionerErr = errors.New(v); r.FailOnAPIError = false }},
+		{name: "Versioner error as a warning", set: func(r *report.Report, v string) { r.VersionerErr = errors.New(v); r.FailOnAPIError, r.FailOnGitHubError = false, false }},
 		{name: "preflight message", set: func(r *report.Report, v string) {
 			r.VersionerErr = &versioner.PreflightError{Status: 423, Message: v, RetryAfter: v}
 		}},
@@ -415,8 +415,8 @@ func TestSummaryIcon(t *testing.T) {
 	}{
 		{name: "success", r: deployed(), want: "### ✅ "},
 		{name: "failure", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down }), want: "### ❌ "},
-		{name: "blocked even when API errors are warnings", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError = false }), want: "### ❌ "},
-		{name: "API error as a warning", r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError = false }), want: "### ⚠️ "},
+		{name: "blocked even when API errors are warnings", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: "### ❌ "},
+		{name: "API error as a warning", r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: "### ⚠️ "},
 		{name: "warnings", r: edit(deployed(), func(r *report.Report) { r.Warnings = []string{"w"} }), want: "### ⚠️ "},
 		{name: "note", r: edit(deployed(), func(r *report.Report) { r.Versioner = versioner.Result{Note: "n"} }), want: "### ⚠️ "},
 	}
@@ -491,7 +491,7 @@ func TestSummaryPreflight(t *testing.T) {
 func TestSummaryWarnings(t *testing.T) {
 	t.Parallel()
 	r := deployed()
-	r.FailOnAPIError = false
+	r.FailOnAPIError, r.FailOnGitHubError = false, false
 	r.Warnings = []string{"input api_key is deprecated: use api-key"}
 	r.Versioner.Warnings = []versioner.Rule{
 		{Name: "Soak time", Status: "report_only", EvaluationResult: "failed", Message: "staging soaked 10m of 1h"},

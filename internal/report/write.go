@@ -22,7 +22,7 @@ func write(a *githubactions.Action, r *Report, extra ...workflow.Entry) error {
 	} else if r.FailOnAPIError && r.VersionerErr != nil {
 		a.WithFieldsMap(map[string]string{"title": "Versioner"}).Errorf("%s", r.VersionerErr.Error())
 	}
-	if r.FailOnAPIError && r.GitHubErr != nil {
+	if r.FailOnGitHubError && r.GitHubErr != nil {
 		a.WithFieldsMap(map[string]string{"title": "GitHub deployment"}).Errorf("%s", r.GitHubErr.Error())
 	}
 

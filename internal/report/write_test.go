@@ -104,7 +104,7 @@ func TestWrite(t *testing.T) {
 			name: "preflight is an error whatever fail-on-api-error says",
 			r: edit(deployed(), func(r *report.Report) {
 				r.VersionerErr = blocked()
-				r.FailOnAPIError = false
+				r.FailOnAPIError, r.FailOnGitHubError = false, false
 			}),
 			wantStdout: []string{
 				`::error title=Deployment blocked by Versioner::Versioner blocked the deployment (NO_DEPLOY_WINDOW) by rule "Weekend freeze": Deployments to production are frozen; retry after 2024-05-06T08:00:00Z`,
@@ -126,7 +126,7 @@ func TestWrite(t *testing.T) {
 			r: edit(deployed(), func(r *report.Report) {
 				r.VersionerErr = errors.New("Versioner answered 500")
 				r.GitHubErr = errors.New("GitHub answered 500")
-				r.FailOnAPIError = false
+				r.FailOnAPIError, r.FailOnGitHubError = false, false
 			}),
 			wantStdout: []string{
 				"::warning::Versioner: Versioner answered 500 (fail-on-api-error is false)",

@@ -43,7 +43,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 		var err error
 		if word, err = jobOutcome(ctx, a, cfg, src); err != nil {
 			a.WithFieldsMap(map[string]string{"title": "auto-finish"}).Errorf("could not tell how the job went, so no outcome was recorded: %s", err.Error())
-			if cfg.FailOnAPIError {
+			if cfg.FailOnGitHubError {
 				return ExitFailed
 			}
 			return ExitOK

@@ -123,13 +123,14 @@ func newReports(cfgs []*config.Config, src ghcontext.Source, evs []event.Event, 
 	for i, ev := range evs {
 		cfg := cfgs[i]
 		rep := &report.Report{
-			Event:          ev,
-			GivenWord:      cfg.Status,
-			ServerURL:      src.ServerURL,
-			DryRun:         cfg.DryRun,
-			FailOnAPIError: cfg.FailOnAPIError,
-			Warnings:       ws,
-			Secrets:        secrets,
+			Event:             ev,
+			GivenWord:         cfg.Status,
+			ServerURL:         src.ServerURL,
+			DryRun:            cfg.DryRun,
+			FailOnAPIError:    cfg.FailOnAPIError,
+			FailOnGitHubError: cfg.FailOnGitHubError,
+			Warnings:          ws,
+			Secrets:           secrets,
 		}
 		switch {
 		case ev.Kind != config.Deployment:
