@@ -58,6 +58,9 @@ type Event struct {
 
 	// At is when the step recorded the event.
 	At time.Time
+	// StartedAt is when the deploy started, as the step that recorded its
+	// start handed it on (zero: not known). See Started.
+	StartedAt time.Time
 
 	// IdempotencyKey is sent with every attempt of this step's request and
 	// differs for the next step, so a retry after a lost response cannot
@@ -146,4 +149,39 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// DurationKey is the extra_metadata field in which Versioner's deployment
+// metadata holds how long a deploy took, in whole seconds.
+const DurationKey = "deployment_duration_seconds"
+
+// Started records when the deploy started. On a final status (completed,
+// failed, aborted) of a deployment it also records how long the deploy
+// took, under DurationKey, unless the user's metadata says it already. A
+// start that is not before the event is ignored: a clock that went back
+// gives no duration rather than a wrong one.
+func (e *Event) Started(at time.Time) {
+	if at.IsZero() || !at.Before(e.At) {
+		return
+	}
+	e.StartedAt = at.UTC()
+	if e.Kind != Deployment || !e.Status.Terminal() {
+		return
+	}
+	if _, ok := e.Metadata[DurationKey]; ok {
+		return // the user's own figure wins
+	}
+	if e.Metadata == nil {
+		e.Metadata = map[string]any{}
+	}
+	e.Metadata[DurationKey] = int64(e.Duration() / time.Second)
+}
+
+// Duration is how long the deploy took, from its start to this event; 0
+// when the start is not known.
+func (e Event) Duration() time.Duration {
+	if e.StartedAt.IsZero() {
+		return 0
+	}
+	return e.At.Sub(e.StartedAt)
 }

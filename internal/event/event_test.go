@@ -243,3 +243,41 @@ func TestJobVar(t *testing.T) {
 		t.Errorf("JobVar() = %q then %q", base, got)
 	}
 }
+
+// Started records the deploy's duration on a final status of a
+// deployment, in whole seconds, unless the user's metadata gives it.
+func TestStarted(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		kind     Kind
+		status   Status
+		metadata map[string]any
+		start    time.Time
+		want     any // extra_metadata[DurationKey]; nil: absent
+		wantDur  time.Duration
+	}{
+		{name: "completed", kind: Deployment, status: Completed, start: at.Add(-90500 * time.Millisecond), want: int64(90), wantDur: 90500 * time.Millisecond},
+		{name: "failed", kind: Deployment, status: Failed, start: at.Add(-time.Minute), want: int64(60), wantDur: time.Minute},
+		{name: "aborted", kind: Deployment, status: Aborted, start: at.Add(-time.Second), want: int64(1), wantDur: time.Second},
+		{name: "the user's figure wins", kind: Deployment, status: Completed, metadata: map[string]any{DurationKey: "42"}, start: at.Add(-time.Minute), want: "42", wantDur: time.Minute},
+		{name: "a start is not final", kind: Deployment, status: Started, start: at.Add(-time.Minute), wantDur: time.Minute},
+		{name: "a build has no deployment duration", kind: Build, status: Completed, start: at.Add(-time.Minute), wantDur: time.Minute},
+		{name: "start unknown", kind: Deployment, status: Completed},
+		{name: "start after the event: no duration", kind: Deployment, status: Completed, start: at.Add(time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := Event{Kind: tt.kind, Status: tt.status, At: at, Metadata: tt.metadata}
+			e.Started(tt.start)
+			if got := e.Metadata[DurationKey]; got != tt.want {
+				t.Errorf("extra_metadata[%s] = %#v, want %#v", DurationKey, got, tt.want)
+			}
+			if got := e.Duration(); got != tt.wantDur {
+				t.Errorf("Duration() = %v, want %v", got, tt.wantDur)
+			}
+		})
+	}
+}

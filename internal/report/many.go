@@ -176,7 +176,11 @@ func ManySummary(reps []*Report) string {
 		if ev.EnvironmentURL != "" {
 			env += " (" + link("open", ev.EnvironmentURL) + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s |\n", md(ev.Product), md(ev.Version), env, ev.Status, r.versionerLine(), r.githubLine())
+		vl, gl := r.versionerLine(), r.githubLine()
+		if r.Skipped != "" {
+			vl, gl = "nothing recorded: "+md(r.Skipped), ""
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s |\n", md(ev.Product), md(ev.Version), env, r.Outcome(), vl, gl)
 	}
 
 	var notes []string

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/redact"
@@ -34,6 +35,10 @@ func (r *Report) Summary() string {
 	if r.DryRun {
 		dry = " (dry run: nothing sent)"
 	}
+	if r.Skipped != "" {
+		fmt.Fprintf(&b, "### ⏭️ deploytrack: %s: skipped\n\nNothing recorded: %s.\n", title, md(r.Skipped))
+		return finishSummary(&b, "Warnings", r.Warnings, r.Secrets)
+	}
 	fmt.Fprintf(&b, "### %s deploytrack: %s: %s%s\n\n", icon, title, ev.Status, dry)
 
 	b.WriteString("| | |\n|---|---|\n")
@@ -50,6 +55,9 @@ func (r *Report) Summary() string {
 		status += " (given as " + md(r.GivenWord) + ")"
 	}
 	row("Status", status)
+	if d := ev.Duration(); d > 0 && ev.Status.Terminal() {
+		row("Duration", d.Round(time.Second).String())
+	}
 	row("Commit", r.commit())
 	if ev.RunURL != "" {
 		run := "run"

@@ -2,6 +2,9 @@ package step
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -35,6 +38,71 @@ type finishProduct struct {
 	EnvironmentURL     string `json:"environment_url,omitempty"`
 	GitHubDeploymentID int64  `json:"github_deployment_id,omitempty"`
 	GitHubJob          bool   `json:"github_job,omitempty"` // the job's own deployment
+	StartedAt          string `json:"started_at,omitempty"` // RFC 3339: when the main step recorded the start
+}
+
+// startVar names the variable that tells the later steps of the job how a
+// product's start went: when it started, or that it was blocked or failed
+// and so never ran. A finishing step then records the deploy's duration,
+// or nothing at all.
+func startVar(kind event.Kind, product, environment string) string {
+	return event.JobVar("START", string(kind), product, environment)
+}
+
+// startNote is the value of startVar.
+type startNote struct {
+	Outcome string `json:"outcome"`      // started, blocked or failed
+	At      string `json:"at,omitempty"` // RFC 3339, when started
+	Why     string `json:"why,omitempty"`
+}
+
+// starts lists the startVar of each deployment this step started (or
+// tried to): a new start replaces what an earlier one of the job said.
+func starts(reps []*report.Report) []workflow.Entry {
+	var vars []workflow.Entry
+	for _, r := range reps {
+		ev := r.Event
+		if ev.Kind != event.Deployment || ev.Status.Terminal() {
+			continue
+		}
+		note := startNote{Outcome: "started", At: ev.At.Format(time.RFC3339Nano)}
+		if pe := r.Preflight(); pe != nil {
+			note = startNote{Outcome: "blocked", Why: pe.Error()}
+		} else if r.Failed() {
+			note = startNote{Outcome: "failed", Why: errors.Join(r.VersionerErr, r.GitHubErr).Error()}
+		}
+		b, _ := json.Marshal(note)
+		vars = append(vars, workflow.Entry{Name: startVar(ev.Kind, ev.Product, ev.Environment), Value: r.Secrets.Redact(string(b))})
+	}
+	return vars
+}
+
+// earlier reads what the job's earlier steps said of each deployment's
+// start. A final status takes the deploy's start time, for its duration;
+// skips says, for each event, why the step records nothing: its start was
+// blocked or failed, so the deploy never ran, and a finishing step with
+// if: always() must not count a failed deploy that never happened.
+func earlier(a *githubactions.Action, evs []event.Event) (skips []string) {
+	skips = make([]string, len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind != event.Deployment || !ev.Status.Terminal() {
+			continue
+		}
+		var note startNote
+		if json.Unmarshal([]byte(a.Getenv(startVar(ev.Kind, ev.Product, ev.Environment))), &note) != nil {
+			continue
+		}
+		switch note.Outcome {
+		case "started":
+			if at, err := time.Parse(time.RFC3339Nano, note.At); err == nil {
+				ev.Started(at)
+			}
+		case "blocked", "failed":
+			skips[i] = fmt.Sprintf("its start was %s earlier in the job, so the deploy never ran and there is no outcome to record (%s)", note.Outcome, note.Why)
+		}
+	}
+	return skips
 }
 
 // finishedVar names the variable that says a step of this job recorded
@@ -54,7 +122,7 @@ func finishedVar(kind event.Kind, product, environment string) string {
 // not stop it.
 func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) error {
 	var st finishState
-	vars := finished(reps)
+	vars := append(finished(reps), starts(reps)...)
 	for _, r := range reps {
 		ev := r.Event
 		switch {
@@ -65,7 +133,8 @@ func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) 
 		default:
 			vars = append(vars, workflow.Entry{Name: finishedVar(ev.Kind, ev.Product, ev.Environment)})
 			st.Products = append(st.Products, finishProduct{Product: ev.Product, Version: ev.Version, Environment: ev.Environment,
-				EnvironmentURL: ev.EnvironmentURL, GitHubDeploymentID: r.GitHub.DeploymentID, GitHubJob: r.GitHub.Job})
+				EnvironmentURL: ev.EnvironmentURL, GitHubDeploymentID: r.GitHub.DeploymentID, GitHubJob: r.GitHub.Job,
+				StartedAt: ev.At.Format(time.RFC3339Nano)})
 		}
 	}
 	if err := workflow.SetEnv(a, vars...); err != nil {

@@ -53,6 +53,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 
 	var cfgs []*config.Config
 	var known []knownDeployment
+	var started []string // when the main step recorded each start
 	for _, p := range st.Products {
 		if v := a.Getenv(finishedVar(cfg.Kind, p.Product, p.Environment)); v != "" {
 			workflow.Printf(a, "%s: another step of the job recorded %s; nothing to finish", p.Product, v)
@@ -62,9 +63,13 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 		// the one the main step started.
 		c := *cfg.One(p.Product, p.Environment)
 		c.Version, c.Status = p.Version, word
+		// The description is the start's ("Rolling out ..."), not the
+		// outcome's: the final status has none.
+		c.Description = ""
 		c.EnvironmentURL = cmp.Or(c.EnvironmentURL, p.EnvironmentURL)
 		cfgs = append(cfgs, &c)
 		known = append(known, knownDeployment{ID: p.GitHubDeploymentID, Job: p.GitHubJob})
+		started = append(started, p.StartedAt)
 	}
 	if len(cfgs) == 0 {
 		return ExitOK
@@ -74,6 +79,11 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	if err != nil {
 		inputErrors(a, err)
 		return ExitFailed
+	}
+	for i := range evs {
+		if at, err := time.Parse(time.RFC3339Nano, started[i]); err == nil {
+			evs[i].Started(at)
+		}
 	}
 	reps := newReports(cfgs, src, evs, warnings(cfg, src), secrets)
 	recordAll(ctx, a, cfg, cfgs, src, evs, reps, known)

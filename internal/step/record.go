@@ -28,12 +28,18 @@ const pool = 10
 func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
 	hc := newHTTP(a, cfg)
 	if len(evs) == 1 {
+		if reps[0].Skipped != "" {
+			return
+		}
 		record(ctx, a, hc, cfgs[0], src, evs[0], reps[0], knownID(known, 0), "")
 		return
 	}
 	sem := make(chan struct{}, pool)
 	var wg sync.WaitGroup
 	for i := range evs {
+		if reps[i].Skipped != "" {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -137,7 +143,11 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 		if id == "" {
 			id = "with no id in the answer"
 		}
-		workflow.Printf(a, "%sVersioner: recorded %s event %s (%s)", prefix, ev.Kind, id, ev.Status)
+		took := ""
+		if d := ev.Duration(); d > 0 && ev.Status.Terminal() {
+			took = ", " + d.Round(time.Second).String() + " after the start"
+		}
+		workflow.Printf(a, "%sVersioner: recorded %s event %s (%s%s)", prefix, ev.Kind, id, ev.Status, took)
 	}
 	if gh != nil && rep.GitHubErr == nil {
 		whose := ""

@@ -22,6 +22,7 @@ import (
 	"github.com/deploytrack/deploytrack/internal/ghcontext"
 	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
 // RetryWaitEnv shortens the retry backoff (a Go duration for the first
@@ -77,7 +78,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.AutoFinish && !slices.ContainsFunc(evs, func(ev event.Event) bool { return !ev.Status.Terminal() }) {
 		ws = append(ws, fmt.Sprintf("auto-finish applies to a started or pending event; this step records %s, so there is nothing to finish", evs[0].Status))
 	}
+	skips := earlier(a, evs)
 	reps := newReports(cfgs, src, evs, ws, secrets)
+	for i, why := range skips {
+		if why != "" {
+			reps[i].Skipped = why
+			workflow.Printf(a, "%s: nothing recorded: %s", evs[i].Product, why)
+		}
+	}
 	if cfg.DryRun {
 		for i := range evs {
 			dryRun(a, cfgs[i], src, evs[i], reps[i])
