@@ -189,7 +189,10 @@ func TestFailed(t *testing.T) {
 		{name: "GitHub error is a warning when fail-on-api-error is false",
 			r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: false},
 		{name: "preflight always fails",
-			r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: true},
+			r: edit(deployed(), func(r *report.Report) {
+				r.VersionerErr = blocked()
+				r.FailOnAPIError, r.FailOnGitHubError = false, false
+			}), want: true},
 		{name: "wrapped preflight always fails",
 			r: edit(deployed(), func(r *report.Report) {
 				r.VersionerErr = fmt.Errorf("recording: %w", blocked())

@@ -227,7 +227,10 @@ func TestSummaryEscapes(t *testing.T) {
 		}},
 		{name: "Versioner note", set: func(r *report.Report, v string) { r.Versioner = versioner.Result{Note: v} }},
 		{name: "Versioner error", set: func(r *report.Report, v string) { r.VersionerErr = errors.New(v) }},
-		{name: "Versioner error as a warning", set: func(r *report.Report, v string) { r.VersionerErr = errors.New(v); r.FailOnAPIError, r.FailOnGitHubError = false, false }},
+		{name: "Versioner error as a warning", set: func(r *report.Report, v string) {
+			r.VersionerErr = errors.New(v)
+			r.FailOnAPIError, r.FailOnGitHubError = false, false
+		}},
 		{name: "preflight message", set: func(r *report.Report, v string) {
 			r.VersionerErr = &versioner.PreflightError{Status: 423, Message: v, RetryAfter: v}
 		}},
@@ -415,7 +418,10 @@ func TestSummaryIcon(t *testing.T) {
 	}{
 		{name: "success", r: deployed(), want: "### ✅ "},
 		{name: "failure", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = down }), want: "### ❌ "},
-		{name: "blocked even when API errors are warnings", r: edit(deployed(), func(r *report.Report) { r.VersionerErr = blocked(); r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: "### ❌ "},
+		{name: "blocked even when API errors are warnings", r: edit(deployed(), func(r *report.Report) {
+			r.VersionerErr = blocked()
+			r.FailOnAPIError, r.FailOnGitHubError = false, false
+		}), want: "### ❌ "},
 		{name: "API error as a warning", r: edit(deployed(), func(r *report.Report) { r.GitHubErr = down; r.FailOnAPIError, r.FailOnGitHubError = false, false }), want: "### ⚠️ "},
 		{name: "warnings", r: edit(deployed(), func(r *report.Report) { r.Warnings = []string{"w"} }), want: "### ⚠️ "},
 		{name: "note", r: edit(deployed(), func(r *report.Report) { r.Versioner = versioner.Result{Note: "n"} }), want: "### ⚠️ "},
