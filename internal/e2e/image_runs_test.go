@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -149,18 +150,16 @@ func TestImageCancelled(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		cancel   func(t *testing.T, e *engine, c *runner.Container, stop context.CancelFunc)
+		cancel   func(e *engine, id string, stop context.CancelFunc) error
 		wantSent []os.Signal // by the runner, to docker run
 	}{
-		{"docker kill -s TERM", func(t *testing.T, e *engine, c *runner.Container, _ context.CancelFunc) {
-			id := strings.TrimSpace(e.must(t, "ps", "--quiet", "--filter", "label="+c.Label))
-			if id == "" || strings.Contains(id, "\n") {
-				t.Fatalf("docker ps found %q, want the step's one container", id)
-			}
-			e.must(t, "kill", "--signal", "TERM", id)
+		{"docker kill -s TERM", func(e *engine, id string, _ context.CancelFunc) error {
+			_, err := e.docker(nil, "kill", "--signal", "TERM", id)
+			return err
 		}, nil},
-		{"the runner cancels the step: SIGINT", func(_ *testing.T, _ *engine, _ *runner.Container, stop context.CancelFunc) {
+		{"the runner cancels the step: SIGINT", func(_ *engine, _ string, stop context.CancelFunc) error {
 			stop()
+			return nil
 		}, []os.Signal{os.Interrupt}},
 	}
 	for _, tt := range tests {
@@ -188,13 +187,18 @@ func TestImageCancelled(t *testing.T) {
 				case <-time.After(20 * time.Millisecond):
 				}
 			}
+			id, err := e.running(c)
 			cancelled := time.Now()
-			tt.cancel(t, e, c, stop)
-			got := <-done
-			if got.err != nil {
-				t.Fatal(got.err)
+			if err == nil {
+				err = tt.cancel(e, id, stop)
+			} else {
+				stop()
 			}
+			got := <-done
 			r := got.r
+			if err != nil || got.err != nil {
+				t.Fatalf("cancelling: %v; the step: exit %d, %v\nstdout:\n%s\nstderr:\n%s", err, r.Code, got.err, r.Stdout, r.Stderr)
+			}
 			t.Logf("stopped %s after the cancel; the runner sent %v", time.Since(cancelled).Round(time.Millisecond), r.Stopped)
 			if !slices.Equal(r.Stopped, tt.wantSent) {
 				t.Errorf("the runner sent %v to docker run, want %v: the step went on after the first signal", r.Stopped, tt.wantSent)
@@ -237,5 +241,25 @@ func TestImageWritesOnlyItsMounts(t *testing.T) {
 		if line != "" && !made[line] {
 			t.Errorf("docker diff: %s: the step wrote outside the runner's mounts", line)
 		}
+	}
+}
+
+// running returns the id of the step's container once the engine shows it
+// running. The entrypoint can reach Versioner before the engine has
+// marked its container running; until then docker ps does not list it,
+// and docker run cannot pass a signal on to it.
+func (e *engine) running(c *runner.Container) (string, error) {
+	for try := 0; ; try++ {
+		id, err := e.docker(nil, "ps", "--quiet", "--filter", "label="+c.Label, "--filter", "status=running")
+		if id = strings.TrimSpace(id); err != nil || strings.Contains(id, "\n") {
+			return "", fmt.Errorf("docker ps found %q, %v; want the step's one container", id, err)
+		}
+		if id != "" {
+			return id, nil
+		}
+		if try == 200 {
+			return "", errors.New("the step's container never showed as running")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
