@@ -2,14 +2,21 @@
 # Build a static binary, then ship it alone on scratch with CA certificates.
 # tools/build.sh is the release build, as `make build` and the tests run
 # it, so the binary measured and tested is the one shipped.
-FROM --platform=$BUILDPLATFORM golang:1.26.10-bookworm AS build
+
+# The builder runs on the build machine's platform and cross-compiles for
+# the target (TARGETOS, TARGETARCH) rather than build under emulation.
+# BuildKit sets BUILDPLATFORM. The classic builder (DOCKER_BUILDKIT=0: Docker
+# 20.10 on self-hosted runners, which build `uses: ./` with a plain `docker
+# build`) sets no platform ARG and rejects an empty --platform; "linux"
+# alone means the machine's own architecture, and Go, given empty GOOS and
+# GOARCH, builds for it. make test-image builds this file with both.
+FROM --platform=${BUILDPLATFORM:-linux} golang:1.26.10-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
 ARG COMMIT=unknown
-# Cross-compile for the target platform rather than build under emulation.
 ARG TARGETOS TARGETARCH
 RUN GOOS=$TARGETOS GOARCH=$TARGETARCH tools/build.sh /out/deploytrack
 # action.yml's post-entrypoint: the same binary under the name that makes it

@@ -1,4 +1,4 @@
-# The front door: make test, make demo, make build, make lint, make bench.
+# The front door: make test, make test-image, make demo, make build, make lint, make bench.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 export VERSION COMMIT
 export CGO_ENABLED := 0
 
-.PHONY: all build test fuzz lint vuln demo bench clean
+.PHONY: all build test test-image fuzz lint vuln demo bench clean
 
 all: lint test
 
@@ -23,6 +23,14 @@ RACE ?= $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 test:
 	$(GO) vet ./...
 	CGO_ENABLED=$(if $(RACE),1,0) $(GO) test -count=1 -shuffle=on -parallel 8 $(RACE) ./...
+
+# The image on a real Docker engine: tools/test-image.sh starts a private
+# dockerd (Debian's docker.io; without it, or without root, it skips with
+# one line), then runs internal/e2e's TestImage*: the image built from the
+# release build and run by docker run with the runner's options, on a job
+# network, and the Dockerfile built by the classic builder and BuildKit.
+test-image:
+	tools/test-image.sh
 
 # Every fuzz target, each for FUZZTIME (go test fuzzes one target at a
 # time); make test runs only their seeds. An input that fails is written

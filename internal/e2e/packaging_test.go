@@ -23,8 +23,10 @@ import (
 //	                   tools/build.sh, a final stage holding only its output
 //	                   and the CA bundle; make build and ci.yml in step with it
 //	release_test.go    the binary tools/build.sh builds: its flags and size
-//	rehearsal_test.go  that binary run on a root holding only what the
-//	                   final stage copies
+//	image_test.go      the image on a real Docker engine (make test-image):
+//	                   what it holds, the action run as the runner runs it
+//	                   (image_runs_test.go), the Dockerfile built by both
+//	                   builders (image_dockerfile_test.go)
 //
 // This file reads the Dockerfile, the Makefile, ci.yml and action.yml into
 // what those checks look at. Each structural check also runs against broken

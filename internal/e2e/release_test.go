@@ -131,7 +131,7 @@ var releaseChecks = []struct {
 	{"-ldflags -X stamps VERSION and COMMIT", func(b *built) error {
 		// The linker ignores -X for a variable that does not exist, so a
 		// value in the file means it was set. That it is the one --version
-		// prints is the rehearsal's "--version" case.
+		// prints is TestImageVersion's (make test-image).
 		var missing []string
 		for _, v := range []string{releaseVersion, releaseCommit} {
 			if !bytes.Contains(b.data, []byte(v)) {

@@ -6,6 +6,7 @@
 // GITHUB_ENV and GITHUB_STATE files that it reads back afterwards. A Job
 // carries what one step writes to GITHUB_ENV to the later steps, and runs
 // the post steps at its end with the STATE_* their main steps saved.
+// With a Container, a step is a docker run of the image, as on a runner.
 package runner
 
 import (
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -93,6 +95,9 @@ type Step struct {
 	// STATE_<name> for each entry of State.
 	Post  bool
 	State map[string]string
+	// Container, when set, runs the step as a docker run of its image
+	// (Binary is then unused).
+	Container *Container
 }
 
 // Result is what a step left behind.
@@ -112,6 +117,9 @@ type Result struct {
 	// it is an upper bound of the child's own peak, exact only when the
 	// child is the larger; internal/bench measures through a small spawner.
 	MaxRSS int64
+	// Stopped lists the signals Run sent to stop the step when its
+	// context ended, as the runner stops a cancelled step.
+	Stopped []os.Signal
 }
 
 // Environ returns the environment the runner would give the step, and
@@ -165,27 +173,41 @@ func Run(ctx context.Context, s Step) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	bin := s.Binary
-	if s.Post {
-		if bin, err = postEntrypoint(s); err != nil {
+	var cmd *exec.Cmd
+	switch {
+	case s.Container != nil:
+		args, cliEnv, err := s.Container.command(s, env)
+		if err != nil {
 			return Result{}, err
 		}
+		cmd = exec.Command(s.Container.Docker, args...)
+		cmd.Env = cliEnv
+	case s.Post:
+		bin, err := postEntrypoint(s)
+		if err != nil {
+			return Result{}, err
+		}
+		cmd = exec.Command(bin)
+		cmd.Env = env
+	default:
+		cmd = exec.Command(s.Binary)
+		cmd.Env = env
 	}
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err = cmd.Run()
-	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Took: time.Since(start)}
+	stopped, err := runStoppable(ctx, cmd, sigintTimeout, sigtermTimeout)
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Took: time.Since(start), Stopped: stopped}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
 		r.Code = ee.ExitCode()
 	case err != nil:
-		return r, fmt.Errorf("running %s: %w", s.Binary, err)
+		return r, fmt.Errorf("running %s: %w", cmd.Path, err)
 	}
-	r.MaxRSS = maxRSS(cmd.ProcessState)
+	if s.Container == nil {
+		r.MaxRSS = maxRSS(cmd.ProcessState)
+	}
 	if s.NoFiles {
 		return r, nil
 	}
@@ -205,6 +227,52 @@ func Run(ctx context.Context, s Step) (Result, error) {
 	b, err := os.ReadFile(files["GITHUB_STEP_SUMMARY"])
 	r.Summary = string(b)
 	return r, err
+}
+
+// How the runner stops a cancelled step (actions/runner ProcessInvoker):
+// SIGINT, SIGTERM when the step still runs 7.5 s later, and SIGKILL 2.5 s
+// after that, to the step's process alone. For a container action that
+// process is docker run, which passes SIGINT and SIGTERM on to the
+// container's entrypoint.
+const (
+	sigintTimeout  = 7500 * time.Millisecond
+	sigtermTimeout = 2500 * time.Millisecond
+)
+
+// runStoppable runs cmd; when ctx ends first, it stops cmd as the runner
+// stops a cancelled step, SIGINT then SIGTERM and SIGKILL each after its
+// grace, and returns the signals it sent.
+func runStoppable(ctx context.Context, cmd *exec.Cmd, sigintGrace, sigtermGrace time.Duration) ([]os.Signal, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	sent := make(chan []os.Signal, 1)
+	go func() {
+		var sigs []os.Signal
+		defer func() { sent <- sigs }()
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		for _, st := range []struct {
+			sig   os.Signal
+			grace time.Duration
+		}{{os.Interrupt, sigintGrace}, {syscall.SIGTERM, sigtermGrace}, {os.Kill, 0}} {
+			if cmd.Process.Signal(st.sig) == nil {
+				sigs = append(sigs, st.sig)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(st.grace):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	return <-sent, err
 }
 
 // postEntrypoint returns a path that starts the binary under the name
@@ -304,6 +372,8 @@ type Job struct {
 	Env      map[string]string // the context
 	Token    string
 	Dir      string
+	// Container, when set, runs every step as a docker run of its image.
+	Container *Container
 	// Status is ${{ job.status }} so far: "" (success), failure or
 	// cancelled. Run sets it to failure when a step fails; a test sets
 	// cancelled to cancel the job.
@@ -359,7 +429,7 @@ func (j *Job) step(with map[string]string) Step {
 	for k, v := range j.env {
 		env[k] = v
 	}
-	return Step{Binary: j.Binary, Metadata: j.Metadata, With: with, Env: env, Token: j.Token, JobStatus: j.Status, Dir: dir}
+	return Step{Binary: j.Binary, Metadata: j.Metadata, With: with, Env: env, Token: j.Token, JobStatus: j.Status, Dir: dir, Container: j.Container}
 }
 
 func (j *Job) after(r Result) {
