@@ -18,7 +18,7 @@ import (
 
 // finish is the post step: it records the job's outcome for each product
 // the main step started, unless a later step of the job already did.
-func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, secrets redact.Secrets) int {
+func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, secrets *redact.Secrets) int {
 	raw := a.Getenv("STATE_" + stateName)
 	if raw == "" {
 		workflow.Printf(a, "deploytrack post step: nothing to finish (auto-finish is off, or the main step recorded nothing to finish)")
