@@ -80,7 +80,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	recordAll(ctx, a, cfg, cfgs, src, evs, reps, known)
 	// The post steps of the job run one after the other: another step's
 	// post step that started the same product leaves it alone.
-	if err := workflow.SetEnv(a, finished(reps)...); err != nil {
+	if err := workflow.SetEnv(a, secrets, finished(reps)...); err != nil {
 		a.Errorf("%s", err.Error())
 		return ExitFailed
 	}

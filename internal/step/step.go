@@ -87,7 +87,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 		recordAll(ctx, a, cfg, cfgs, src, evs, reps, nil)
-		if err := handOn(a, cfg, reps); err != nil {
+		if err := handOn(a, secrets, cfg, reps); err != nil {
 			a.Errorf("%s", err.Error())
 			return ExitFailed
 		}
