@@ -80,14 +80,6 @@ func New(values ...string) *Secrets {
 	return ss
 }
 
-// Values returns the secrets, for ::add-mask::.
-func (ss *Secrets) Values() []string {
-	if ss == nil {
-		return nil
-	}
-	return slices.Clone(ss.values)
-}
-
 // Redact replaces every form of every secret in s with ***.
 func (ss *Secrets) Redact(s string) string { return ss.mask(s, Mask) }
 
