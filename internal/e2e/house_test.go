@@ -27,7 +27,7 @@ var mayImport = map[string][]string{
 	"deployments": {"event", "ghapi", "httpx"},
 	"outcome":     {"ghapi"},
 	"redact":      nil,
-	"workflow":    nil,
+	"workflow":    {"redact"},
 	"report":      {"deployments", "event", "redact", "versioner", "workflow"},
 	"step":        {"config", "deployments", "event", "ghcontext", "httpx", "outcome", "redact", "report", "versioner", "workflow"},
 }

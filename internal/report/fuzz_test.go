@@ -80,6 +80,9 @@ func FuzzWrite(f *testing.F) {
 	for i, s := range ss {
 		f.Add(s, ss[(i+1)%len(ss)], "sk_acme_1_s3cr3tv4lu3", i%2 == 0, i%3 == 0)
 	}
+	// An id in a code span holding what would end a link's text: code, not
+	// a link (a finding of the fuzzer).
+	f.Add("0", "](javascript", "0", false, false)
 	f.Fuzz(func(t *testing.T, text, id, secret string, fail, outside bool) {
 		r := deployed()
 		r.Event.Product, r.Event.Version, r.Event.Environment = text, id+text, text+secret
@@ -94,7 +97,7 @@ func FuzzWrite(f *testing.F) {
 			r.GitHubErr = errors.New(id + secret)
 		}
 		r.FailOnAPIError, r.FailOnGitHubError = !outside, !outside
-		r.Secrets = redact.Secrets{secret}
+		r.Secrets = redact.New(secret)
 
 		run := newRunner(t)
 		if outside {
@@ -106,7 +109,7 @@ func FuzzWrite(f *testing.F) {
 		if err := report.Write(a, r); err != nil {
 			t.Fatalf("Write() error = %v", err)
 		}
-		checkStdout(t, stdout.String(), r.Secrets, "warning", "error")
+		checkStdout(t, stdout.String(), []string{secret}, "warning", "error")
 		if outside {
 			return
 		}

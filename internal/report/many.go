@@ -55,7 +55,9 @@ func Results(reps []*Report) map[string]Result {
 				errs = append(errs, err.Error())
 			}
 		}
-		// Redacted before encoding: JSON escapes would hide a secret.
+		// Redacted before encoding as well as after (in SetOutputs): the
+		// mask then stands for the whole secret, and the JSON stays valid
+		// whatever the secret holds.
 		res.Error = r.Secrets.Redact(strings.Join(errs, "; "))
 		out[key] = res
 	}
@@ -73,7 +75,7 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 	}
 	first := reps[0]
 	if len(reps) == 1 {
-		return write(a, first, workflow.Entry{Name: "results", Value: first.Secrets.Redact(string(results))})
+		return write(a, first, workflow.Entry{Name: "results", Value: string(results)})
 	}
 
 	for _, w := range first.Warnings {
@@ -107,8 +109,8 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 			outs[i].Value = status
 		}
 	}
-	outs = append(outs, workflow.Entry{Name: "results", Value: first.Secrets.Redact(string(results))})
-	if err := workflow.SetOutputs(a, outs...); err != nil {
+	outs = append(outs, workflow.Entry{Name: "results", Value: string(results)})
+	if err := workflow.SetOutputs(a, first.Secrets, outs...); err != nil {
 		return err
 	}
 	var handoffs []workflow.Entry
@@ -117,13 +119,13 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 			handoffs = append(handoffs, workflow.Entry{Name: name, Value: value})
 		}
 	}
-	if err := workflow.SetEnv(a, handoffs...); err != nil {
+	if err := workflow.SetEnv(a, first.Secrets, handoffs...); err != nil {
 		return err
 	}
 	if a.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil
 	}
-	return workflow.AppendSummary(a, ManySummary(reps))
+	return workflow.AppendSummary(a, first.Secrets, ManySummary(reps))
 }
 
 // ManySummary is the job summary of a step that recorded several

@@ -47,14 +47,14 @@ func TestManySummary(t *testing.T) {
 	secret := edit(deployed(), func(r *report.Report) {
 		r.Event.Product = "worker"
 		r.Warnings = []string{"input api_key is deprecated: rename it to api-key"}
-		r.Secrets = redact.Secrets{"sk_acme_1_s3cr3t"}
+		r.Secrets = redact.New("sk_acme_1_s3cr3t")
 		r.GitHubErr = errors.New("GitHub echoed sk_acme_1_s3cr3t")
 		r.FailOnAPIError, r.FailOnGitHubError = false, false
 	})
 	secret.Warnings = nil
 	first := edit(deployed(), func(r *report.Report) {
 		r.Warnings = []string{"input api_key is deprecated: rename it to api-key"}
-		r.Secrets = redact.Secrets{"sk_acme_1_s3cr3t"}
+		r.Secrets = redact.New("sk_acme_1_s3cr3t")
 	})
 	s := report.ManySummary([]*report.Report{first, blocked, secret})
 	for _, want := range []string{
@@ -84,7 +84,7 @@ func TestSummaryRedactsEscapedSecrets(t *testing.T) {
 	t.Parallel()
 	const key = "sk_acme_1_s3cr3t|x(y)"
 	r := edit(deployed(), func(r *report.Report) {
-		r.Secrets = redact.Secrets{key}
+		r.Secrets = redact.New(key)
 		r.VersionerErr = errors.New("Versioner answered 401: bad key " + key)
 		r.Event.EnvironmentURL = "https://shop.example.com/?k=" + key
 		r.Warnings = []string{"echo " + key}

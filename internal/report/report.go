@@ -38,8 +38,8 @@ type Report struct {
 	// Warnings gathered on the way (deprecated inputs, a missing payload).
 	Warnings []string
 
-	// Secrets are redacted from the summary and the outputs.
-	Secrets redact.Secrets
+	// Secrets are redacted from everything the report leaves behind.
+	Secrets *redact.Secrets
 }
 
 // Failed reports whether the step should fail: a preflight rejection

@@ -91,15 +91,16 @@ func (r *Report) Summary() string {
 }
 
 // finishSummary appends a list of notes under a heading, redacts the
-// secrets and keeps the summary under GitHub's limit.
-func finishSummary(b *strings.Builder, heading string, notes []string, secrets redact.Secrets) string {
+// secrets, in every form markdown and the APIs give them (sk\_live\_1
+// renders as sk_live_1), and keeps the summary under GitHub's limit.
+func finishSummary(b *strings.Builder, heading string, notes []string, secrets *redact.Secrets) string {
 	if len(notes) > 0 {
 		fmt.Fprintf(b, "\n**%s**\n\n", heading)
 		for _, n := range notes {
 			fmt.Fprintf(b, "- %s\n", md(n))
 		}
 	}
-	s := redactMarkdown(secrets, b.String())
+	s := secrets.Markdown(b.String())
 	if len(s) > MaxSummary {
 		s = cut(s, MaxSummary-64) + "\n\n*(summary cut to stay under GitHub's 1 MiB limit)*\n"
 	}
@@ -183,9 +184,9 @@ func (r *Report) warnings() []string {
 	return ws
 }
 
-// md, code and link render text from outside with the secrets redacted
-// first: once escaped (sk\_acme\_1), a secret no longer matches itself,
-// but GitHub still shows it.
+// code and link render text from outside with the secrets redacted
+// first, as well as in the whole summary: link's escaping drops line
+// breaks, which no form of a secret does.
 func (r *Report) code(s string) string { return code(r.Secrets.Redact(s)) }
 func (r *Report) link(text, u string) string {
 	return link(r.Secrets.Redact(text), r.Secrets.Redact(u))
@@ -232,22 +233,6 @@ func cut(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// redactMarkdown redacts the summary, where a secret that came in from
-// outside (an API echoing it) has been escaped by the time the text is
-// complete: sk_live_1 is written sk\_live\_1, and renders as the secret.
-// Each secret is looked for as written and as md, code and link write it.
-func redactMarkdown(ss redact.Secrets, s string) string {
-	for _, secret := range ss {
-		if len(secret) < redact.MinLen {
-			continue
-		}
-		for _, form := range []string{secret, md(secret), strings.Trim(code(secret), "`"), urlEscaper.Replace(secret)} {
-			s = strings.ReplaceAll(s, form, `\*\*\*`)
-		}
-	}
-	return s
-}
 
 // githubSwitch names the input that made a GitHub failure a warning.
 func (r *Report) githubSwitch() string {

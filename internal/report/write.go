@@ -26,17 +26,13 @@ func write(a *githubactions.Action, r *Report, extra ...workflow.Entry) error {
 		a.WithFieldsMap(map[string]string{"title": "GitHub deployment"}).Errorf("%s", r.GitHubErr.Error())
 	}
 
-	outs := r.Outputs()
-	for i := range outs {
-		outs[i].Value = r.Secrets.Redact(outs[i].Value)
-	}
-	if err := workflow.SetOutputs(a, append(outs, extra...)...); err != nil {
+	if err := workflow.SetOutputs(a, r.Secrets, append(r.Outputs(), extra...)...); err != nil {
 		return err
 	}
 	if name, value, ok := r.Handoff(); ok {
-		if err := workflow.SetEnv(a, workflow.Entry{Name: name, Value: value}); err != nil {
+		if err := workflow.SetEnv(a, r.Secrets, workflow.Entry{Name: name, Value: value}); err != nil {
 			return err
 		}
 	}
-	return workflow.AppendSummary(a, r.Summary())
+	return workflow.AppendSummary(a, r.Secrets, r.Summary())
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/report"
 	"github.com/deploytrack/deploytrack/internal/workflow"
 )
@@ -120,7 +121,7 @@ func finishedVar(kind event.Kind, product, environment string) string {
 // cleared for a product handed to this step's post step, so that a final
 // status recorded earlier in the job (an abort before a new attempt) does
 // not stop it.
-func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) error {
+func handOn(a *githubactions.Action, secrets *redact.Secrets, cfg *config.Config, reps []*report.Report) error {
 	var st finishState
 	vars := append(finished(reps), starts(reps)...)
 	for _, r := range reps {
@@ -137,7 +138,7 @@ func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) 
 				StartedAt: ev.At.Format(time.RFC3339Nano)})
 		}
 	}
-	if err := workflow.SetEnv(a, vars...); err != nil {
+	if err := workflow.SetEnv(a, secrets, vars...); err != nil {
 		return err
 	}
 	if len(st.Products) == 0 {
@@ -147,7 +148,7 @@ func handOn(a *githubactions.Action, cfg *config.Config, reps []*report.Report) 
 	if err != nil {
 		return err
 	}
-	if err := workflow.SaveState(a, stateName, string(b)); err != nil {
+	if err := workflow.SaveState(a, secrets, stateName, string(b)); err != nil {
 		return err
 	}
 	workflow.Printf(a, "auto-finish: the post step at the end of the job will record the outcome")

@@ -17,7 +17,7 @@ import (
 
 // finish is the post step: it records the job's outcome for each product
 // the main step started, unless a later step of the job already did.
-func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, secrets redact.Secrets) int {
+func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, secrets *redact.Secrets) int {
 	raw := a.Getenv("STATE_" + stateName)
 	if raw == "" {
 		workflow.Printf(a, "deploytrack post step: nothing to finish (auto-finish is off, or the main step recorded nothing to finish)")
@@ -89,7 +89,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	recordAll(ctx, a, cfg, cfgs, src, evs, reps, known)
 	// The post steps of the job run one after the other: another step's
 	// post step that started the same product leaves it alone.
-	if err := workflow.SetEnv(a, finished(reps)...); err != nil {
+	if err := workflow.SetEnv(a, secrets, finished(reps)...); err != nil {
 		a.Errorf("%s", err.Error())
 		return ExitFailed
 	}

@@ -33,7 +33,8 @@ const RetryWaitEnv = "DEPLOYTRACK_RETRY_WAIT"
 // Run is the whole action. It reads the world only through its arguments
 // and returns the exit code.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, now func() time.Time) int {
-	secrets := redact.Secrets(config.Secrets(getenv))
+	masked := config.Secrets(getenv)
+	secrets := redact.New(masked...)
 	// Both sinks log (retries, with RUNNER_DEBUG) from their goroutines.
 	out := &lockedWriter{w: secrets.Writer(stdout)}
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(out))
@@ -52,7 +53,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	// Mask before anything is printed, even when validation fails below.
-	for _, s := range secrets {
+	for _, s := range masked {
 		a.AddMask(s)
 	}
 	if post {
@@ -94,7 +95,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 		recordAll(ctx, a, cfg, cfgs, src, evs, reps, nil)
-		if err := handOn(a, cfg, reps); err != nil {
+		if err := handOn(a, secrets, cfg, reps); err != nil {
 			a.Errorf("%s", err.Error())
 			return ExitFailed
 		}
@@ -126,7 +127,7 @@ func newEvents(cfgs []*config.Config, entries bool, src ghcontext.Source, now ti
 }
 
 // newReports starts one report per event, saying where GitHub stands.
-func newReports(cfgs []*config.Config, src ghcontext.Source, evs []event.Event, ws []string, secrets redact.Secrets) []*report.Report {
+func newReports(cfgs []*config.Config, src ghcontext.Source, evs []event.Event, ws []string, secrets *redact.Secrets) []*report.Report {
 	reps := make([]*report.Report, len(evs))
 	for i, ev := range evs {
 		cfg := cfgs[i]

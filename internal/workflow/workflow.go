@@ -3,7 +3,9 @@
 // GITHUB_STATE), its summary (GITHUB_STEP_SUMMARY) and lines of its log
 // that the runner can never read as a workflow command. It goes through
 // go-githubactions, with a fresh delimiter for every value and one append
-// per file.
+// per file, and redacts the step's secrets from every value it writes to a
+// file: the runner masks a secret in the log only as written, and later
+// steps read these files and show the variables in their logs.
 package workflow
 
 import (
@@ -14,6 +16,8 @@ import (
 	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/deploytrack/deploytrack/internal/redact"
 )
 
 // Entry is one name and value for a runner file: an output, a variable or
@@ -24,48 +28,51 @@ type Entry struct{ Name, Value string }
 // each, so a value can never end its own entry early and forge another
 // output (go-githubactions uses one fixed delimiter). They go in one
 // append to GITHUB_OUTPUT: the library opens and closes the file for every
-// command, and a step has a dozen outputs.
-func SetOutputs(a *githubactions.Action, outs ...Entry) error {
+// command, and a step has a dozen outputs. Every value is redacted of ss,
+// as in SaveState and SetEnv.
+func SetOutputs(a *githubactions.Action, ss *redact.Secrets, outs ...Entry) error {
 	if a.Getenv("GITHUB_OUTPUT") == "" {
 		for _, o := range outs {
 			if o.Value != "" {
-				Printf(a, "output %s=%s", o.Name, o.Value)
+				Printf(a, "output %s=%s", o.Name, ss.Redact(o.Value))
 			}
 		}
 		return nil
 	}
 	entries := make([]string, len(outs))
 	for i, o := range outs {
-		entries[i] = fileEntry(o.Name, o.Value)
+		entries[i] = fileEntry(ss, o.Name, o.Value)
 	}
 	return fileCommand(a, "output", strings.Join(entries, "\n"))
 }
 
 // SaveState hands a value to the step's post phase, which reads it as
 // STATE_<name>. Outside a runner it does nothing.
-func SaveState(a *githubactions.Action, name, value string) error {
+func SaveState(a *githubactions.Action, ss *redact.Secrets, name, value string) error {
 	if a.Getenv("GITHUB_STATE") == "" {
 		return nil
 	}
-	return fileCommand(a, "state", fileEntry(name, value))
+	return fileCommand(a, "state", fileEntry(ss, name, value))
 }
 
 // SetEnv sets variables for the later steps of the job, in one append
 // to GITHUB_ENV. Outside a runner it does nothing.
-func SetEnv(a *githubactions.Action, vars ...Entry) error {
+func SetEnv(a *githubactions.Action, ss *redact.Secrets, vars ...Entry) error {
 	if a.Getenv("GITHUB_ENV") == "" || len(vars) == 0 {
 		return nil
 	}
 	entries := make([]string, len(vars))
 	for i, v := range vars {
-		entries[i] = fileEntry(v.Name, v.Value)
+		entries[i] = fileEntry(ss, v.Name, v.Value)
 	}
 	return fileCommand(a, "env", strings.Join(entries, "\n"))
 }
 
-// fileEntry is name<<DELIMITER, the value and the delimiter, as the
-// runner's files take them, with a delimiter the value does not hold.
-func fileEntry(name, value string) string {
+// fileEntry is name<<DELIMITER, the value with the secrets redacted and
+// the delimiter, as the runner's files take them, with a delimiter the
+// value does not hold.
+func fileEntry(ss *redact.Secrets, name, value string) string {
+	value = ss.Redact(value)
 	delim := delimiter()
 	for strings.Contains(value, delim) {
 		delim = delimiter()
@@ -79,13 +86,14 @@ func delimiter() string {
 	return "ghadelimiter_" + hex.EncodeToString(b)
 }
 
-// AppendSummary adds markdown to the job summary. Outside a runner it does
+// AppendSummary adds markdown to the job summary, with the secrets
+// redacted as markdown shows them (\*\*\*). Outside a runner it does
 // nothing.
-func AppendSummary(a *githubactions.Action, markdown string) error {
+func AppendSummary(a *githubactions.Action, ss *redact.Secrets, markdown string) error {
 	if a.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return nil
 	}
-	return fileCommand(a, "step-summary", markdown)
+	return fileCommand(a, "step-summary", ss.Markdown(markdown))
 }
 
 // fileCommand appends to a runner file, turning the library's panic on a

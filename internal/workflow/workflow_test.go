@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/deploytrack/deploytrack/internal/redact"
+	"github.com/deploytrack/deploytrack/internal/redact/redacttest"
 	ghrunner "github.com/deploytrack/deploytrack/internal/runner"
 	"github.com/deploytrack/deploytrack/internal/workflow"
 )
@@ -69,7 +72,7 @@ func TestSetOutputsFreshDelimiter(t *testing.T) {
 	t.Parallel()
 	run := newRunner(t)
 	a := run.action()
-	if err := workflow.SetOutputs(a, workflow.Entry{Name: "x", Value: "one"}, workflow.Entry{Name: "y", Value: "two"}); err != nil {
+	if err := workflow.SetOutputs(a, nil, workflow.Entry{Name: "x", Value: "one"}, workflow.Entry{Name: "y", Value: "two"}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(run.output)
@@ -148,7 +151,7 @@ func FuzzSetOutput(f *testing.F) {
 		run := newRunner(t)
 		a := run.action()
 		for _, name := range []string{"deployment-id", "status"} {
-			if err := workflow.SetOutputs(a, workflow.Entry{Name: name, Value: value}); err != nil {
+			if err := workflow.SetOutputs(a, nil, workflow.Entry{Name: name, Value: value}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -178,4 +181,76 @@ func FuzzPrintf(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFilesRedactSecrets writes a value echoing a secret, in each form an
+// API may echo it in, to each runner file: the files hold none of its
+// forms, the summary shows the markdown mask, and the other text stays.
+func TestFilesRedactSecrets(t *testing.T) {
+	t.Parallel()
+	const key, token = "sk_acme_1+s3cr/t=v4lu3", "ghs_t0k3n+/v4lu3="
+	ss := redact.New(key, token)
+	forms := redacttest.Of(key, token)
+	for _, f := range forms {
+		t.Run(f.Name+" of "+f.Secret, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := map[string]string{}
+			for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"} {
+				env[name] = filepath.Join(dir, name)
+				if err := os.WriteFile(env[name], nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(io.Discard))
+			value := "https://shop.example.com/?key=" + f.Text + "&x=1"
+			for _, err := range []error{
+				workflow.SetOutputs(a, ss, workflow.Entry{Name: "results", Value: value}),
+				workflow.SetEnv(a, ss, workflow.Entry{Name: "DEPLOYTRACK_X", Value: value}),
+				workflow.SaveState(a, ss, "deploytrack", value),
+				workflow.AppendSummary(a, ss, "| Environment URL | "+value+" |"),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for file, name := range map[string]string{"GITHUB_OUTPUT": "results", "GITHUB_ENV": "DEPLOYTRACK_X", "GITHUB_STATE": "deploytrack"} {
+				b, err := os.ReadFile(env[file])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := ghrunner.ParseOutputs(bytes.NewReader(b))
+				if err != nil {
+					t.Fatalf("the runner would fail on %s: %v", file, err)
+				}
+				if want := "https://shop.example.com/?key=***&x=1"; got[name] != want {
+					t.Errorf("%s: %s = %q, want %q", file, name, got[name], want)
+				}
+				for _, p := range redacttest.Shows(string(b), forms) {
+					t.Errorf("%s shows %s", file, p)
+				}
+			}
+			b, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "| Environment URL | https://shop.example.com/?key=\\*\\*\\*&x=1 |\n"; string(b) != want {
+				t.Errorf("summary = %q, want %q", b, want)
+			}
+		})
+	}
+}
+
+// TestSetOutputsOutsideRunnerRedacts: outside a runner the outputs are
+// printed, redacted even when stdout is not.
+func TestSetOutputsOutsideRunnerRedacts(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&out))
+	if err := workflow.SetOutputs(a, redact.New("sk_acme_1+s3cr/t=v4lu3"), workflow.Entry{Name: "results", Value: `{"error":"bad key sk_acme_1%2Bs3cr%2Ft%3Dv4lu3"}`}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `output results={"error":"bad key ***"}` + "\n"; out.String() != want {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
 }
