@@ -83,7 +83,7 @@ func TestStartedThenCompleted(t *testing.T) {
 	finish := w.run(use{id: "__finish", with: w.with(map[string]string{"status": "success", "environment-url": "https://shop.example.com"})})
 	wantCode(t, finish, 0)
 	wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
-	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghStatus("1"))
+	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghStatus("1"), ghEnvList)
 	if got := body(t, w.versioner.Requests()[0])["status"]; got != "completed" {
 		t.Errorf("finish status sent = %v, want completed", got)
 	}
