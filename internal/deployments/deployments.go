@@ -33,6 +33,7 @@ import (
 type Client struct {
 	gh          *github.Client
 	owner, repo string
+	lists       *Lists // shared with the step's other products; nil: its own
 }
 
 // New returns a client for repository ("owner/name") at apiURL, the

@@ -84,7 +84,8 @@ func replacePlan(base string, ev event.Event, job bool) []PlannedRequest {
 		when = "only after a success on a deployment of ours"
 	}
 	return []PlannedRequest{
-		{Line: "GET " + base + "?" + encode(envListOptions(ev)) + " (" + when + ": the environment's newest deployments, of every commit, for the earlier ones of " + ev.Product + ")"},
+		{Line: "GET " + base + "?" + encode(envListOptions(ev)) + " (" + when + ": the environment's newest deployments, of every commit, for the earlier ones of " + ev.Product +
+			"; once for all the step's products in this environment)"},
 		{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (the newest status of each earlier deployment of %s, newest first, at most %d, until one is success: the version this one replaces)",
 			base, encode(latestOptions()), ev.Product, maxReads)},
 		{"POST " + base + "/{id}/statuses (to that one, if any: it becomes inactive; no other product's deployment is touched)", replacedRequest(ev, "{ours}")},

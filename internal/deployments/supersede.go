@@ -66,13 +66,14 @@ func latestOptions() *github.ListOptions { return &github.ListOptions{PerPage: 1
 
 // supersede marks inactive the previous live deployment of ev's product
 // in ev's environment, now that deployment id, ours, succeeded: it lists
-// the environment's newest deployments once, reads the newest status of the product's deployments
-// older than id, newest first and at most maxReads, and posts inactive to
-// the first that is success. Older ones were retired when it succeeded.
-// Other products' deployments, and deployments newer than id, are not
-// touched.
+// the environment's newest deployments once (once for the step's products
+// that share it, see Lists), reads the newest status of the product's
+// deployments older than id, newest first and at most maxReads, and posts
+// inactive to the first that is success. Older ones were retired when it
+// succeeded. Other products' deployments, and deployments newer than id,
+// are not touched.
 func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Replaced, error) {
-	list, err := c.listEnvironment(ctx, ev)
+	list, err := c.lists.get(ctx, c, ev)
 	if err != nil {
 		return Replaced{}, err
 	}

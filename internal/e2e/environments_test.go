@@ -144,3 +144,36 @@ func TestJobDeploymentKeepsAutoInactive(t *testing.T) {
 		t.Errorf("the status to the job's own deployment sets auto_inactive: %s", w.github.Requests()[0].Body)
 	}
 }
+
+// TestProductsShareTheEnvironmentList: one step that records the products
+// of a monorepo in one environment lists that environment once, whichever
+// product gets there first, and each product replaces its own previous
+// version.
+func TestProductsShareTheEnvironmentList(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	previous := map[string]int64{}
+	for i, p := range monorepo {
+		previous[p] = w.github.AddDeployment(fake.Deployment{Ref: "main", Environment: "staging",
+			Payload:  map[string]any{"product": p, "version": "1.0.0", "run_id": fmt.Sprint(i + 1)},
+			Statuses: []fake.Status{{State: "success"}}})
+	}
+	r := w.run(use{with: w.with(map[string]string{"product": "", "environment": "staging", "status": "success",
+		"products": "shop-api@1.1.0\nworker@1.1.0\nsearch@1.1.0"})})
+	wantCode(t, r, 0)
+	lists := 0
+	for _, p := range paths(w.github.Requests()) {
+		if p == "GET /api/v3/repos/acme/shop/deployments?environment=staging&per_page=100&task=deploy" {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Errorf("the step listed staging %d times, want once for the three products:\n%s", lists, strings.Join(paths(w.github.Requests()), "\n"))
+	}
+	for _, d := range w.github.Deployments() {
+		last := d.Statuses[len(d.Statuses)-1].State
+		if want := map[bool]string{true: "inactive", false: "success"}[previous[fmt.Sprint(d.Payload["product"])] == d.ID]; last != want {
+			t.Errorf("%v %v (deployment %d) ends %s, want %s", d.Payload["product"], d.Payload["version"], d.ID, last, want)
+		}
+	}
+}
