@@ -10,9 +10,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// MaxProducts bounds the products input. Each product costs GitHub up to
-// two content-creating requests, and GitHub's secondary rate limit allows
-// about 80 of those a minute.
+// MaxProducts bounds the products input. GitHub's secondary rate limit
+// allows about 80 content-creating requests a minute; a product costs two
+// (create, status) when it starts, and three when one step records its
+// success from scratch and retires its previous version (create, status,
+// inactive). 30 keeps starts and finishes under the limit; a one-step
+// success of 30 products that each replace a version is 90, and the last
+// may meet the limit (see the README).
 const MaxProducts = 30
 
 // Product is one entry of the products input. An empty field takes the

@@ -11,8 +11,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +27,9 @@ const (
 	apiKey = "sk_acme_1_demo0nly"
 	token  = "ghs_demo0nly"
 	sha    = "3f786850e387550fdab836ed7e6dc881de23001b"
+	// nextSHA is the commit of the next run, which ships the monorepo's
+	// next versions.
+	nextSHA = "9c1185a5c5e9fc54612808977ee8f548b2258d31"
 )
 
 func main() {
@@ -40,9 +45,10 @@ func main() {
 type scene struct {
 	title string
 	with  map[string]string
-	job   string // the job the step runs in: the steps of a job share GITHUB_ENV
-	setup func() // what happens before the step, if anything
-	post  bool   // the job ends after the step: run its post steps
+	job   string            // the job the step runs in: the steps of a job share GITHUB_ENV
+	run   map[string]string // the job's context over the first run's, for a job of another run
+	setup func()            // what happens before the step, if anything
+	post  bool              // the job ends after the step: run its post steps
 }
 
 func demo(w io.Writer, bin, action string) error {
@@ -71,6 +77,10 @@ func demo(w io.Writer, bin, action string) error {
 	// GitHub makes it a deployment of its own when it starts.
 	staging := map[string]string{"environment": "staging", "environment-url": "https://staging.shop.example.com"}
 	var jobDeployment int64
+	// The monorepo's scenes run in runs of their own: the later runs of the
+	// workflow, which has no job with an environment: key.
+	monorepoRun := map[string]string{"GITHUB_RUN_ID": "987654350", "GITHUB_RUN_NUMBER": "78"}
+	nextRun := map[string]string{"GITHUB_RUN_ID": "987654400", "GITHUB_RUN_NUMBER": "79", "GITHUB_SHA": nextSHA}
 	scenes := []scene{
 		{title: "1. Before the deploy: status started", with: merge(common, map[string]string{"status": "started"}), job: "deploy"},
 		{title: "2. After the deploy: status ${{ job.status }} = success", with: merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"}), job: "deploy"},
@@ -88,6 +98,20 @@ func demo(w io.Writer, bin, action string) error {
 		{title: "7. Three products in one step", job: "monorepo",
 			with: merge(common, map[string]string{"product": "", "status": "success",
 				"products": "- product: shop-api\n  version: 1.4.1\n- product: worker\n  version: 2.0.1\n  environment: production-eu\n- search@0.9.0\n"})},
+		// A monorepo whose products share staging. With GitHub's own
+		// auto_inactive each product's success would mark the others'
+		// deployments inactive: the step turns it off for its deployments and
+		// retires each product's own previous version instead, in staging and
+		// production alike.
+		{title: "8. Another run: the monorepo to staging, three products that share the environment", job: "monorepo-staging", run: monorepoRun,
+			with: merge(common, map[string]string{"product": "", "status": "success", "environment": "staging",
+				"products": "shop-api@1.4.1\nworker@2.0.1\nsearch@0.9.0\n"})},
+		{title: "9. The next run, to staging: each product's new version replaces only its own previous one", job: "next-staging", run: nextRun,
+			with: merge(common, map[string]string{"product": "", "status": "success", "environment": "staging",
+				"products": "shop-api@1.4.2\nworker@2.0.2\nsearch@0.9.1\n"})},
+		{title: "10. The same run, to production, where GitHub's auto_inactive marks nothing: the step retires each product's previous version", job: "next-production", run: nextRun,
+			with: merge(common, map[string]string{"product": "", "status": "success",
+				"products": "- shop-api@1.4.2\n- product: worker\n  version: 2.0.2\n  environment: production-eu\n- search@0.9.1\n"})},
 	}
 	fmt.Fprintf(w, "deploytrack demo: %s against fake Versioner at %s and fake GitHub at %s/api/v3\n", bin, vsrv.URL, gsrv.URL)
 	jobs := map[string]*runner.Job{}
@@ -100,6 +124,7 @@ func demo(w io.Writer, bin, action string) error {
 			}
 			j = &runner.Job{Binary: bin, Metadata: meta, Env: runner.Context(gsrv.URL+"/api/v3", sha), Token: token, Dir: jobDir}
 			j.Env["GITHUB_JOB"] = sc.job
+			maps.Copy(j.Env, sc.run)
 			jobs[sc.job] = j
 		}
 		j.Env["GITHUB_ACTION"] = fmt.Sprintf("__deploytrack_%d", i+1)
@@ -137,20 +162,39 @@ func demo(w io.Writer, bin, action string) error {
 	if err := gh.EndJob(jobDeployment, "success"); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nThe job deploy-staging ends: GitHub posts success to its deployment #%d.\n", jobDeployment)
-	fmt.Fprintf(w, "\nGitHub deployments at the end of the run (a success marks the environment's earlier deployments\ninactive, GitHub's auto_inactive: give products that share an environment names of their own):\n")
-	for _, d := range gh.Deployments() {
+	fmt.Fprintf(w, "\nThe job deploy-staging ends: GitHub posts success to its deployment #%d (with GitHub's auto_inactive,\nwhich marks only deployments older than it).\n", jobDeployment)
+	ending(w, gh.Deployments())
+	return nil
+}
+
+// ending shows every deployment, and what the Environments page shows as
+// active: in each environment, the deployments whose newest status is
+// success.
+func ending(w io.Writer, deps []fake.Deployment) {
+	fmt.Fprintf(w, "\nGitHub deployments at the end (a success of ours marks only its own product's previous version inactive):\n")
+	active := map[string][]string{}
+	for _, d := range deps {
 		var states []string
 		for _, s := range d.Statuses {
 			states = append(states, s.State)
 		}
-		whose := fmt.Sprint(d.Payload["product"])
+		whose := fmt.Sprint(d.Payload["product"], " ", d.Payload["version"])
 		if d.ByRunner {
 			whose = "GitHub's deployment for the job"
 		}
-		fmt.Fprintf(w, "  #%d %s to %s at %.7s: %s\n", d.ID, whose, d.Environment, d.SHA, strings.Join(states, " → "))
+		line := fmt.Sprintf("  #%d %s to %s at %.7s: %s", d.ID, whose, d.Environment, d.SHA, strings.Join(states, " → "))
+		if last := d.Statuses[len(d.Statuses)-1]; last.State == "inactive" && last.Description != "" {
+			line += " (" + last.Description + ")"
+		}
+		if states[len(states)-1] == "success" {
+			active[d.Environment] = append(active[d.Environment], fmt.Sprintf("#%d %s", d.ID, whose))
+		}
+		fmt.Fprintln(w, line)
 	}
-	return nil
+	fmt.Fprintf(w, "\nActive on the Environments page (newest status success):\n")
+	for _, env := range slices.Sorted(maps.Keys(active)) {
+		fmt.Fprintf(w, "  %s: %s\n", env, strings.Join(active[env], ", "))
+	}
 }
 
 // show prints what one step did and what the fakes received meanwhile.

@@ -3,8 +3,12 @@ package main
 import (
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestDemo runs the demo as `make demo` does, so the newcomer's first
@@ -22,15 +26,15 @@ func TestDemo(t *testing.T) {
 		"--- step log (exit code 0", "POST /deployment-events/ → 201", `"auto_merge": false`,
 		`"state": "in_progress"`, `"state": "success"`, "--- step log (exit code 1",
 		"POST /deployment-events/ → 423", `"state": "failure"`, "| Versioner | ✅ recorded deployment event",
-		"#2 payments to production at 3f78685: failure",
+		"#2 payments 1.4.0 to production at 3f78685: failure",
 		// A job with an environment: its steps post to GitHub's deployment for the job, and the
 		// later step goes straight to it.
 		"GitHub: the job's own deployment 3, status in_progress", "GET /api/v3/repos/acme/shop/deployments/3/statuses?per_page=100 → 200",
 		"github-deployment-source=job", "--- GITHUB_ENV (for the job's later steps)\n  │ DEPLOYTRACK_GITHUB_DEPLOYMENT_",
 		"| GitHub | ✅ the job's own deployment 3 (GitHub made it for the job's `environment:`), status `success` |",
-		"#3 GitHub's deployment for the job to staging at 3f78685: queued → in_progress → in_progress → success → success",
+		"#3 GitHub's deployment for the job to staging at 3f78685: queued → in_progress → in_progress → success → success\n",
 		// One step with auto-finish, and several products in one step.
-		"auto-finish: recording completed (from job.status is success)", "#4 checkout to production at 3f78685: in_progress → success",
+		"auto-finish: recording completed (from job.status is success)", "#4 checkout 1.4.0 to production at 3f78685: in_progress → success\n",
 		"--- state handed to the post step (GITHUB_STATE)", "### ⚠️ deploytrack: 3 products", "| worker | 2.0.1 | [production-eu]",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -51,7 +55,48 @@ func TestDemo(t *testing.T) {
 	if want := "POST /api/v3/repos/acme/shop/deployments/3/statuses → 201"; len(requests) != 1 || requests[0] != want {
 		t.Errorf("scene 5: GitHub received %q, want only %q", requests, want)
 	}
-	if all, masks := strings.Count(out.String(), apiKey), strings.Count(out.String(), "::add-mask::"+apiKey); all != masks || masks != 8 {
-		t.Errorf("the api key appears %d times, %d of them in ::add-mask::, want 8 and 8 (one a step, the post step included)", all, masks)
+	if all, masks := strings.Count(out.String(), apiKey), strings.Count(out.String(), "::add-mask::"+apiKey); all != masks || masks != 11 {
+		t.Errorf("the api key appears %d times, %d of them in ::add-mask::, want 11 and 11 (one a step, the post step included)", all, masks)
+	}
+	monorepoEnding(t, out.String())
+}
+
+// monorepoEnding: the monorepo's scenes end with every product's latest
+// deployment active, in staging and production alike, and each previous
+// version marked inactive by the one that replaced it; the products'
+// deployments are made concurrently, so their ids are not fixed.
+func monorepoEnding(t *testing.T, out string) {
+	t.Helper()
+	_, end, _ := strings.Cut(out, "\nGitHub deployments at the end")
+	for _, want := range []string{
+		`#1 shop-api 1.4.0 to production at 3f78685: in_progress → success → success → inactive \(superseded by 1\.4\.2 \(deployment \d+\)\)`,
+		`#\d+ search 0.9.0 to production at 3f78685: success → inactive \(superseded by 0\.9\.1 \(deployment \d+\)\)`,
+		`#\d+ worker 2.0.1 to production-eu at 3f78685: success → inactive \(superseded by 2\.0\.2 \(deployment \d+\)\)`,
+		`#\d+ shop-api 1.4.1 to staging at 3f78685: success → inactive \(superseded by 1\.4\.2 \(deployment \d+\)\)`,
+		`#\d+ worker 2.0.1 to staging at 3f78685: success → inactive \(superseded by 2\.0\.2 \(deployment \d+\)\)`,
+		`#\d+ search 0.9.0 to staging at 3f78685: success → inactive \(superseded by 0\.9\.1 \(deployment \d+\)\)`,
+	} {
+		if !regexp.MustCompile(want).MatchString(end) {
+			t.Errorf("the ending lacks %s:\n%s", want, end)
+		}
+	}
+	_, active, _ := strings.Cut(end, "\nActive on the Environments page (newest status success):\n")
+	want := map[string][]string{
+		"production":    {"#4 checkout 1.4.0", "shop-api 1.4.2", "search 0.9.1"},
+		"production-eu": {"worker 2.0.2"},
+		"staging":       {"#3 GitHub's deployment for the job", "shop-api 1.4.2", "worker 2.0.2", "search 0.9.1"},
+	}
+	got := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(active), "\n") {
+		env, list, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		for _, d := range strings.Split(list, ", ") {
+			if !strings.HasPrefix(d, "#4 ") && !strings.HasPrefix(d, "#3 ") {
+				_, d, _ = strings.Cut(d, " ") // the products' ids vary
+			}
+			got[env] = append(got[env], d)
+		}
+	}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("active per environment (-want +got):\n%s", diff)
 	}
 }

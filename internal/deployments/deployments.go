@@ -11,6 +11,11 @@
 // one for the job and posts its statuses itself. With github-deployment:
 // auto the step posts its statuses to that one instead of making a second
 // (see Target), so the Environments page shows the deployment once.
+//
+// A success on a deployment of ours turns GitHub's auto_inactive off,
+// which ignores products, and marks inactive the product's own previous
+// version in the environment instead (see supersede), so every product
+// that shares an environment keeps its live deployment active.
 package deployments
 
 import (
@@ -28,6 +33,7 @@ import (
 type Client struct {
 	gh          *github.Client
 	owner, repo string
+	lists       *Lists // shared with the step's other products; nil: its own
 }
 
 // New returns a client for repository ("owner/name") at apiURL, the
@@ -53,11 +59,15 @@ type Result struct {
 	Auto         bool   // github-deployment: auto, which looks for the job's deployment
 	State        string // the status posted
 	URL          string // the environment's page
+	// Replaced is the product's previous successful deployment in the
+	// environment, which this success replaced and marked inactive (ID 0:
+	// none, or not a success of ours).
+	Replaced Replaced
 }
 
-// Set records where the status goes.
+// Set records where the status goes, and what it replaced.
 func (r *Result) Set(t Target) {
-	r.DeploymentID, r.Created, r.Job = t.ID, t.Created, t.Job
+	r.DeploymentID, r.Created, r.Job, r.Replaced = t.ID, t.Created, t.Job, t.Replaced
 }
 
 // URL is the environment's page, where the deployment shows.

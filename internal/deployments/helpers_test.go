@@ -155,6 +155,10 @@ func respond(w http.ResponseWriter, code int, body string) {
 // event's environment, a hundred at a time.
 const listQuery = "environment=production&per_page=100&sha=" + sha + "&task=deploy"
 
+// envQuery is what a success of ours asks for to replace the product's
+// previous version: the environment's newest deploy task, of any commit.
+const envQuery = "environment=production&per_page=100&task=deploy"
+
 // The deployments of the tests of Target, as GitHub lists them.
 const (
 	runURL   = "https://github.com/acme/web/actions/runs/987654321"

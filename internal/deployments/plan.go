@@ -22,18 +22,34 @@ type PlannedRequest struct {
 func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest {
 	base := ghapi.Base(apiURL) + "repos/" + ev.Repository + "/deployments"
 	list := func(sha string) string { return "GET " + base + "?" + encode(listOptions(ev, sha)) }
-	status := StatusRequest(ev, state, "")
 	all := lookups(ev, w)
 	job := slices.Contains(all, findJob) // the list also looks for the job's own
+	// A success on a deployment of ours replaces the product's previous
+	// version; the job's own (handed over, or known to be it) does not.
+	replaces := state == "success" && all[0] != useHandoff && !(all[0] == useKnown && w.KnownJob)
+	status := StatusRequest(ev, state, "")
+	if replaces {
+		status = withoutAutoInactive(status)
+	}
 	var plan []PlannedRequest
+	final := func(line string) []PlannedRequest {
+		if replaces && job {
+			line += " (auto_inactive: false only when it is a deployment of ours; the job's own keeps GitHub's default)"
+		}
+		plan = append(plan, PlannedRequest{line, status})
+		if replaces {
+			plan = append(plan, replacePlan(base, ev, job)...)
+		}
+		return plan
+	}
 	for _, l := range all {
 		switch l {
 		case useKnown:
-			return append(plan, PlannedRequest{fmt.Sprintf("POST %s/%d/statuses (the deployment the main step posted to; "+
-				"only if GitHub answers 404 does the step look for it again)", base, w.Known), status})
+			return final(fmt.Sprintf("POST %s/%d/statuses (the deployment the main step posted to; "+
+				"only if GitHub answers 404 does the step look for it again)", base, w.Known))
 		case useHandoff:
-			return append(plan, PlannedRequest{fmt.Sprintf("POST %s/%d/statuses (the job's own deployment, which an earlier step of this job found and handed over in %s; "+
-				"only if GitHub answers 404 does the step look for it again)", base, w.Handoff, HandoffVar(ev)), status})
+			return final(fmt.Sprintf("POST %s/%d/statuses (the job's own deployment, which an earlier step of this job found and handed over in %s; "+
+				"only if GitHub answers 404 does the step look for it again)", base, w.Handoff, HandoffVar(ev)))
 		case findOurs:
 			line := list(ev.SHA)
 			if job {
@@ -56,7 +72,24 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 				PlannedRequest{"POST " + base + "/{id}/statuses (only when the oldest is another step's: the one this step created becomes inactive, and the status below goes to the oldest)", supersededRequest(ev, "{oldest}")})
 		}
 	}
-	return append(plan, PlannedRequest{"POST " + base + "/{id}/statuses", status})
+	return final("POST " + base + "/{id}/statuses")
+}
+
+// replacePlan is what a success on a deployment of ours sends after its
+// status (see supersede); job says the status may go to the job's own
+// deployment instead, which sends none of it.
+func replacePlan(base string, ev event.Event, job bool) []PlannedRequest {
+	when := "after the success"
+	if job {
+		when = "only after a success on a deployment of ours"
+	}
+	return []PlannedRequest{
+		{Line: "GET " + base + "?" + encode(envListOptions(ev)) + " (" + when + ": the environment's newest deployments, of every commit, for the earlier ones of " + ev.Product +
+			"; once for all the step's products in this environment)"},
+		{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (the newest status of each earlier deployment of %s, newest first, at most %d, until one is success: the version this one replaces)",
+			base, encode(latestOptions()), ev.Product, maxReads)},
+		{"POST " + base + "/{id}/statuses (to that one, if any: it becomes inactive; no other product's deployment is touched)", replacedRequest(ev, "{ours}")},
+	}
 }
 
 // encode is the query go-github sends for opts, so the plan shows the same

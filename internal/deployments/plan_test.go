@@ -23,21 +23,28 @@ func TestPlan(t *testing.T) {
 	list := func(s string) string {
 		return "GET " + base + "?environment=production&per_page=100&sha=" + s + "&task=deploy"
 	}
+	// What a success of ours sends after its status: web's previous version is replaced.
+	replace := []string{"GET " + base + "?environment=production&per_page=100&task=deploy", "GET " + base + "/{id}/statuses?per_page=1",
+		"POST " + base + "/{id}/statuses +body"}
 	tests := []struct {
 		name  string
 		where deployments.Where
 		want  []string // method and URL of each line, then "+body" when it has one
 	}{
-		{name: "true: list, create, list again, status", where: deployments.Where{RunSHA: sha},
-			want: []string{list(sha), "POST " + base + " +body", list(sha), "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
-		{name: "auto: list, the candidates' statuses, create, list again, status", where: deployments.Where{Auto: true, RunSHA: sha},
-			want: []string{list(sha), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", list(sha),
-				"POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
+		{name: "true: list, create, list again, status, replace", where: deployments.Where{RunSHA: sha},
+			want: append([]string{list(sha), "POST " + base + " +body", list(sha), "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}, replace...)},
+		{name: "auto: list, the candidates' statuses, create, list again, status, replace", where: deployments.Where{Auto: true, RunSHA: sha},
+			want: append([]string{list(sha), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", list(sha),
+				"POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}, replace...)},
 		{name: "auto on a pull request lists GITHUB_SHA too", where: deployments.Where{Auto: true, RunSHA: mergeSHA},
-			want: []string{list(sha), list(mergeSHA), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", list(sha),
-				"POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
+			want: append([]string{list(sha), list(mergeSHA), "GET " + base + "/{id}/statuses?per_page=100", "POST " + base + " +body", list(sha),
+				"POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}, replace...)},
 		{name: "auto, handed over: the status only", where: deployments.Where{Auto: true, RunSHA: sha, Handoff: 42},
 			want: []string{"POST " + base + "/42/statuses +body"}},
+		{name: "post step, to ours: the status, replace", where: deployments.Where{Auto: true, RunSHA: sha, Known: 7},
+			want: append([]string{"POST " + base + "/7/statuses +body"}, replace...)},
+		{name: "post step, to the job's own: the status only", where: deployments.Where{Auto: true, RunSHA: sha, Known: 7, KnownJob: true},
+			want: []string{"POST " + base + "/7/statuses +body"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +122,7 @@ func TestPlanGolden(t *testing.T) {
 // neither this run's deployment nor the job's (one job candidate, 5, links
 // to another run), and the step creates 99 at the same moment as another
 // step of the run creates 98, so it marks 99 inactive and posts to 98.
+// The success then replaces web's previous version, 3.
 func TestPlanFollowsTarget(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -126,6 +134,7 @@ func TestPlanFollowsTarget(t *testing.T) {
 		{name: "auto on a pull request", where: deployments.Where{Auto: true, RunSHA: mergeSHA}},
 		{name: "auto, handed over", where: deployments.Where{Auto: true, RunSHA: sha, Handoff: 42}},
 		{name: "the post step of auto-finish", where: deployments.Where{Auto: true, RunSHA: sha, Known: 7}},
+		{name: "the post step of auto-finish, on the job's own", where: deployments.Where{Auto: true, RunSHA: sha, Known: 7, KnownJob: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +144,9 @@ func TestPlanFollowsTarget(t *testing.T) {
 			g.mux.HandleFunc("GET /repos/acme/web/deployments", func(w http.ResponseWriter, r *http.Request) {
 				const ours = `{"product":"web","run_id":"987654321"}`
 				switch {
+				case !r.URL.Query().Has("sha"): // the environment, for web's previous version
+					respond(w, http.StatusOK, `[`+dep(99, "github-actions[bot]", ours)+`,`+dep(98, "github-actions[bot]", ours)+`,`+job(5)+`,`+
+						dep(3, "github-actions[bot]", `{"product":"web","version":"1.2.2","run_id":"1"}`)+`]`)
 				case r.URL.Query().Get("sha") != sha:
 					respond(w, http.StatusOK, `[]`)
 				case created.Load():
@@ -145,6 +157,9 @@ func TestPlanFollowsTarget(t *testing.T) {
 			})
 			g.mux.HandleFunc("GET /repos/acme/web/deployments/5/statuses", func(w http.ResponseWriter, r *http.Request) {
 				respond(w, http.StatusOK, linking("https://github.com/acme/web/actions/runs/111/job/9"))
+			})
+			g.mux.HandleFunc("GET /repos/acme/web/deployments/3/statuses", func(w http.ResponseWriter, r *http.Request) {
+				respond(w, http.StatusOK, `[{"id":7,"state":"success"}]`)
 			})
 			g.mux.HandleFunc("POST /repos/acme/web/deployments", func(w http.ResponseWriter, r *http.Request) {
 				created.Store(true)
@@ -163,13 +178,19 @@ func TestPlanFollowsTarget(t *testing.T) {
 				t.Fatalf("Post() error = %v", err)
 			}
 			var planned []string
-			posts := []string{"99", "98"} // the {id} of each status posted: ours made inactive, then the oldest
+			posts := []string{"99", "98", "3"} // the {id} of each status posted: ours made inactive, the oldest, web's previous version
+			if tt.where.Known != 0 {
+				posts = posts[2:]
+			}
 			for _, r := range deployments.Plan(g.url, ev, tt.where, "success") {
 				f := strings.Fields(r.Line)
 				method, u := f[0], strings.TrimPrefix(f[1], g.url)
-				if method == http.MethodGet {
-					u = strings.Replace(u, "{id}", "5", 1)
-				} else if strings.Contains(u, "{id}") {
+				switch {
+				case method == http.MethodGet && strings.HasSuffix(u, "statuses?per_page=1"):
+					u = strings.Replace(u, "{id}", "3", 1) // web's previous version
+				case method == http.MethodGet:
+					u = strings.Replace(u, "{id}", "5", 1) // the job candidate
+				case strings.Contains(u, "{id}"):
 					u, posts = strings.Replace(u, "{id}", posts[0], 1), posts[1:]
 				}
 				planned = append(planned, method+" "+u)

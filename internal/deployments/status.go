@@ -64,7 +64,8 @@ func Truncate(s string) string {
 	return string(r[:MaxDescription-1]) + "…"
 }
 
-// SetStatus posts a status to deployment id.
+// SetStatus posts a status to deployment id, as given: it replaces no
+// earlier deployment (see Post).
 func (c *Client) SetStatus(ctx context.Context, id int64, r *github.DeploymentStatusRequest) error {
 	return c.Post(ctx, event.Event{}, Where{}, &Target{ID: id}, r)
 }

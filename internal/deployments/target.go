@@ -38,6 +38,9 @@ type Target struct {
 	Created bool // this step created it
 	Job     bool // GitHub made it for the job's environment: key
 	handed  bool // taken from Where.Handoff without asking GitHub
+	// Replaced is the product's previous version that a success posted
+	// by Post replaced.
+	Replaced Replaced
 }
 
 // HandoffVar names the variable through which the step that finds the
@@ -159,8 +162,13 @@ func (c *Client) Target(ctx context.Context, ev event.Event, w Where) (Target, e
 // Post posts r to t. When t was handed over by an earlier step and GitHub
 // answers 404 (the deployment is gone), the step looks it up again as if
 // nothing had been handed over, and posts there; t says where it went.
+//
+// A success on a deployment of ours goes with auto_inactive: false, and
+// then replaces the product's previous version in the environment, which
+// t.Replaced names (see supersede). On the job's own deployment GitHub's
+// default applies.
 func (c *Client) Post(ctx context.Context, ev event.Event, w Where, t *Target, r *github.DeploymentStatusRequest) error {
-	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+	resp, err := c.post(ctx, ev, *t, r)
 	var er *github.ErrorResponse
 	if t.handed && errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
 		w.Handoff, w.Known = 0, 0
@@ -169,10 +177,27 @@ func (c *Client) Post(ctx context.Context, ev event.Event, w Where, t *Target, r
 			return ferr
 		}
 		*t = nt
-		_, resp, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+		resp, err = c.post(ctx, ev, *t, r)
 	}
 	if err != nil {
 		return c.explain(ctx, fmt.Sprintf("post a status to deployment %d", t.ID), resp, err)
 	}
+	if !superseding(ev, *t, r) {
+		return nil
+	}
+	t.Replaced, err = c.supersede(ctx, ev, t.ID)
+	if err != nil {
+		return fmt.Errorf("posted %s to deployment %d, but the product's previous deployment may still show as active: %w", r.GetState(), t.ID, err)
+	}
 	return nil
+}
+
+// post sends r to t, without auto_inactive when the success replaces the
+// product's previous version itself.
+func (c *Client) post(ctx context.Context, ev event.Event, t Target, r *github.DeploymentStatusRequest) (*github.Response, error) {
+	if superseding(ev, t, r) {
+		r = withoutAutoInactive(r)
+	}
+	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+	return resp, err
 }

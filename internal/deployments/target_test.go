@@ -175,8 +175,9 @@ func TestTarget(t *testing.T) {
 func TestPost(t *testing.T) {
 	t.Parallel()
 	const (
-		list   = "GET /repos/acme/web/deployments?" + listQuery
-		create = "POST /repos/acme/web/deployments"
+		list    = "GET /repos/acme/web/deployments?" + listQuery
+		create  = "POST /repos/acme/web/deployments"
+		envList = "GET /repos/acme/web/deployments?" + envQuery
 	)
 	post := func(id int64) string { return fmt.Sprintf("POST /repos/acme/web/deployments/%d/statuses", id) }
 	handed := deployments.Where{Auto: true, RunSHA: sha, Handoff: 42}
@@ -200,7 +201,7 @@ func TestPost(t *testing.T) {
 		},
 		{
 			name: "handed over but gone, and no job deployment: ours is created", where: handed, gone: http.StatusNotFound,
-			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{post(42), list, create, list, post(99)},
+			want: deployments.Target{ID: 99, Created: true}, wantSeen: []string{post(42), list, create, list, post(99), envList},
 		},
 		{
 			name: "handed over, another error: no second guess", where: handed, gone: http.StatusForbidden,
@@ -218,7 +219,13 @@ func TestPost(t *testing.T) {
 			t.Parallel()
 			g := setup(t)
 			g.mux.HandleFunc("POST /repos/acme/web/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
-				testJSON(t, r, toMap(t, deployments.StatusRequest(deployment(), "success", "")))
+				// A success goes to ours without GitHub's auto_inactive; the
+				// job's own (handed over, or 5) keeps GitHub's default.
+				want := toMap(t, deployments.StatusRequest(deployment(), "success", ""))
+				if id := r.PathValue("id"); id == "99" || id == "42" && tt.where.Handoff == 0 {
+					want["auto_inactive"] = false
+				}
+				testJSON(t, r, want)
 				if r.PathValue("id") == "42" && tt.gone != http.StatusCreated {
 					respond(w, tt.gone, `{"message":"`+http.StatusText(tt.gone)+`"}`)
 					return

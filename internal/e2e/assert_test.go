@@ -17,6 +17,9 @@ const (
 	buildEvents  = "POST /build-events/"
 	ghList       = "GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=100&sha=" + headSHA + "&task=deploy"
 	ghCreate     = "POST /api/v3/repos/acme/shop/deployments"
+	// ghEnvList is the list of the environment's newest deployments that
+	// a success of ours reads to replace the product's previous version.
+	ghEnvList = "GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=100&task=deploy"
 )
 
 func ghStatus(id string) string {

@@ -58,7 +58,7 @@ type faultRow struct {
 // What the API without the fault receives, records and reports.
 var (
 	vOK         = []string{deployEvents}
-	gOK         = []string{ghList, ghCreate, ghList, ghStatus("1")}
+	gOK         = []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}
 	githubOK    = []string{"success"}
 	versionerOK = "| Versioner | ✅ recorded deployment event `"
 	githubRow   = "| GitHub | ✅ deployment 1 created, status `success` |"
@@ -229,14 +229,14 @@ func TestFaults(t *testing.T) {
 		{
 			name: "connection reset mid-response of a list", api: "GitHub",
 			inject: gfault("GET", "/deployments", fake.Fault{Cut: true}),
-			code:   0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 200 OK, but the connection broke before the end of the answer (", "; retry 1 of 5"},
 			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "connection reset mid-response of a create", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Cut: true}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 201 Created, but the connection broke before the end of the answer (", "not sent again: the server may have acted on it"},
 			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
 		},
@@ -251,7 +251,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "a body that trickles in slower than the timeout", api: "GitHub", with: map[string]string{"timeout": "3"},
 			inject: gfault("POST", "/statuses", fake.Fault{Trickle: 200 * time.Millisecond}),
-			code:   1, versioner: vOK, github: gOK, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   1, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::error title=GitHub deployment::timed out after 3s waiting for GitHub"},
 			summary: []string{versionerOK, "| GitHub | ❌ deployment 1: timed out after 3s waiting for GitHub"},
 			took:    6 * time.Second,
@@ -259,7 +259,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "truncated JSON body after the deployment was created", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Commit: true, Status: 201, Body: `{"id": 1, "sha": "11111`}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
 		},
 		{
@@ -272,27 +272,27 @@ func TestFaults(t *testing.T) {
 		{
 			name: "empty 201 body after the deployment was created", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Commit: true, Status: 201}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
 		},
 		{
 			name: "500 is retried", api: "GitHub",
 			inject: gfault("GET", "/deployments", fake.Fault{Status: 500, Body: `{"message":"Server Error"}`}),
-			code:   0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 500 Internal Server Error; retry 1 of 5 in 5ms"},
 			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "502 on a create is retried", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Status: 502, Header: http.Header{"Content-Type": {"text/html"}}, Body: "<html>Bad Gateway</html>"}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 502 Bad Gateway; retry 1 of 5 in 5ms"},
 			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "503 with Retry-After in seconds", api: "GitHub",
 			inject: gfault("POST", "/statuses", fake.Fault{Status: 503, Header: http.Header{"Retry-After": {"1"}}}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 503 Service Unavailable (Retry-After 1s); retry 1 of 5 in 1s"},
 			summary: []string{versionerOK, githubRow},
 		},
@@ -301,7 +301,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) {
 				gfault("GET", "/deployments", fake.Fault{Status: 503, Header: http.Header{"Retry-After": {date(2 * time.Second)}}})(t, w)
 			},
-			code: 0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code: 0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 503 Service Unavailable (Retry-After ", "s); retry 1 of 5 in "},
 			summary: []string{versionerOK, githubRow},
 		},
@@ -315,7 +315,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "429 with Retry-After", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Status: 429, Header: http.Header{"Retry-After": {"1"}}, Body: `{"message":"Too Many Requests"}`}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 429 Too Many Requests (Retry-After 1s); retry 1 of 5 in 1s"},
 			summary: []string{versionerOK, githubRow},
 		},
@@ -331,7 +331,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "403 secondary rate limit with retry-after", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Status: 403, Header: http.Header{"Retry-After": {"1"}}, Body: secondary}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 403: secondary rate limit (Retry-After 1s); retry 1 of 5 in 1s"},
 			summary: []string{versionerOK, githubRow},
 		},
@@ -349,7 +349,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) {
 				gfault("GET", "/deployments", fake.Fault{Status: 403, Header: primary(time.Second), Body: `{"message":"API rate limit exceeded for installation ID 1."}`})(t, w)
 			},
-			code: 0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code: 0, versioner: vOK, github: []string{ghList, ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 403: primary rate limit exhausted (rate limit resets in "},
 			summary: []string{versionerOK, githubRow},
 		},
@@ -358,7 +358,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) {
 				gfault("POST", "/statuses", fake.Fault{Status: 429, Header: primary(time.Second), Body: `{"message":"API rate limit exceeded"}`})(t, w)
 			},
-			code: 0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code: 0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 429 Too Many Requests (rate limit resets in "},
 			summary: []string{versionerOK, githubRow},
 		},
@@ -376,14 +376,14 @@ func TestFaults(t *testing.T) {
 		{
 			name: "response lost after the deployment was created", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{AfterRecord: true}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"not sent again: the server may have acted on it"},
 			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
 		},
 		{
 			name: "response lost after a status was posted", api: "GitHub",
 			inject: gfault("POST", "/statuses", fake.Fault{AfterRecord: true}),
-			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghStatus("1")}, events: 1, states: []string{"success", "success"}, outputs: [2]string{set, "1"},
+			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghStatus("1"), ghEnvList}, events: 1, states: []string{"success", "success"}, outputs: [2]string{set, "1"},
 			summary: []string{versionerOK, githubRow},
 		},
 	}

@@ -98,9 +98,15 @@ func TestAutoFinish(t *testing.T) {
 			}
 			code(t, posts[0], 0)
 			wantContains(t, "post step log", posts[0].Stdout, "auto-finish: recording "+tt.wantEvent+" (from job.status is "+cmpOr(tt.jobStatus, "success")+")")
-			// The post step posts straight to the deployment the main step made.
+			// The post step posts straight to the deployment the main step
+			// made; a success then lists the environment, to replace the
+			// product's previous version (it has none here).
 			wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
-			wantPaths(t, "GitHub", w.github.Requests(), ghStatus("1"))
+			wantGitHub := []string{ghStatus("1")}
+			if tt.wantState == "success" {
+				wantGitHub = append(wantGitHub, ghEnvList)
+			}
+			wantPaths(t, "GitHub", w.github.Requests(), wantGitHub...)
 			if diff := cmp.Diff([]string{"shop-api started", "shop-api " + tt.wantEvent}, eventStatuses(w)); diff != "" {
 				t.Errorf("Versioner events (-want +got):\n%s", diff)
 			}
@@ -162,7 +168,11 @@ func TestAutoFinishFromTheActionsAPI(t *testing.T) {
 				wantPaths(t, "Versioner", w.versioner.Requests())
 				return
 			}
-			wantPaths(t, "GitHub", w.github.Requests(), jobsPath, ghStatus("1"))
+			wantGitHub := []string{jobsPath, ghStatus("1")}
+			if tt.wantStatus == "success" {
+				wantGitHub = append(wantGitHub, ghEnvList)
+			}
+			wantPaths(t, "GitHub", w.github.Requests(), wantGitHub...)
 			if diff := cmp.Diff([]string{"shop-api started", "shop-api " + tt.wantEvent}, eventStatuses(w)); diff != "" {
 				t.Errorf("Versioner events (-want +got):\n%s", diff)
 			}

@@ -117,7 +117,7 @@ func TestPostStepLooksAgainAfter404(t *testing.T) {
 	w.github.Inject(fake.Fault{Method: "POST", PathSuffix: "/deployments/1/statuses", Status: 404, Body: `{"message":"Not Found"}`})
 	posts := jobPost(t, j)
 	code(t, posts[0], 0)
-	wantPaths(t, "GitHub", w.github.Requests(), ghStatus("1"), ghList, ghStatus("1"))
+	wantPaths(t, "GitHub", w.github.Requests(), ghStatus("1"), ghList, ghStatus("1"), ghEnvList)
 	if got := statuses(w); len(got) != 1 || got[0] != "shop-api: in_progress → success" {
 		t.Errorf("GitHub = %v, want the outcome on the deployment found again", got)
 	}

@@ -102,7 +102,7 @@ func TestAPIURLs(t *testing.T) {
 		w.github.PathPrefix = ""
 		w.context["GITHUB_API_URL"] = strings.TrimSuffix(w.ghAPI, "/api/v3")
 		wantCode(t, w.run(use{with: w.with(nil)}), 0)
-		if got := paths(w.github.Requests()); len(got) != 4 || !strings.HasPrefix(got[1], "POST /repos/acme/shop/deployments") {
+		if got := paths(w.github.Requests()); len(got) != 5 || !strings.HasPrefix(got[1], "POST /repos/acme/shop/deployments") || !strings.HasPrefix(got[4], "GET /repos/acme/shop/deployments?") {
 			t.Errorf("GitHub received %v", got)
 		}
 	})

@@ -83,7 +83,7 @@ func TestStartedThenCompleted(t *testing.T) {
 	finish := w.run(use{id: "__finish", with: w.with(map[string]string{"status": "success", "environment-url": "https://shop.example.com"})})
 	wantCode(t, finish, 0)
 	wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
-	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghStatus("1"))
+	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghStatus("1"), ghEnvList)
 	if got := body(t, w.versioner.Requests()[0])["status"]; got != "completed" {
 		t.Errorf("finish status sent = %v, want completed", got)
 	}
@@ -148,13 +148,13 @@ func TestTwoProductsOneRunTwoDeployments(t *testing.T) {
 	if len(deps) != 2 {
 		t.Fatalf("GitHub has %d deployments, want one per product: %+v", len(deps), deps)
 	}
-	// GitHub's auto_inactive marks api's deployment inactive when web's
-	// succeeds in the same environment; api's second step finds it again.
+	// web's success leaves api's deployment alone (in production GitHub's
+	// auto_inactive marks nothing); api's second step finds it again.
 	var api []string
 	for _, s := range deps[0].Statuses {
 		api = append(api, s.State)
 	}
-	if deps[0].Payload["product"] != "api" || deps[1].Payload["product"] != "web" || !cmp.Equal(api, []string{"success", "inactive", "success"}) {
+	if deps[0].Payload["product"] != "api" || deps[1].Payload["product"] != "web" || !cmp.Equal(api, []string{"success", "success"}) {
 		t.Errorf("deployments = %+v", deps)
 	}
 }

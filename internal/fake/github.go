@@ -27,8 +27,9 @@ const (
 // validate against GitHub's own OpenAPI schemas (see the contract tests).
 //
 // A success status with auto_inactive (default true) adds an inactive status to every earlier,
-// non-transient deployment of the same environment whose latest status is success, as GitHub's
-// description of auto_inactive says ("only added to deployments that had a success state").
+// non-transient, non-production deployment of the same environment whose latest status is
+// success, as GitHub's description of auto_inactive says: in a production environment
+// (production_environment, by default true for the one named production) it marks nothing.
 //
 // Besides the deployments a client creates, a test can seed those made by others: by a person
 // (AddDeployment with a Creator) and the one GitHub itself makes for a job with an `environment:`

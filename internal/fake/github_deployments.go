@@ -29,14 +29,18 @@ type Deployment struct {
 	// ByRunner marks the deployment GitHub itself makes for a job with an `environment:` key (see
 	// AddJobDeployment): it is performed via the GitHub Actions app and has a null description.
 	ByRunner bool
+	// Transient and Production are the deployment's transient_environment and
+	// production_environment as given; Production nil is GitHub's default, true when the
+	// environment is named production (see production). GitHub's auto_inactive skips both kinds.
+	Transient  bool
+	Production *bool
 }
 
 type deployment struct {
-	Deployment            // Statuses is unused: see statuses
-	original              string
-	transient, production bool
-	created, updated      time.Time
-	statuses              []status
+	Deployment       // Statuses is unused: see statuses
+	original         string
+	created, updated time.Time
+	statuses         []status
 	// job is the runner's view of a job deployment: its link to the job and the job's URL.
 	job *JobDeployment
 }
@@ -61,7 +65,7 @@ func (g *GitHub) add(d Deployment) *deployment {
 		d.Payload = map[string]any{}
 	}
 	now := g.now()
-	dep := &deployment{Deployment: d, original: d.Environment, production: d.Environment == "production", created: now, updated: now}
+	dep := &deployment{Deployment: d, original: d.Environment, created: now, updated: now}
 	dep.Payload = cloneJSON(d.Payload).(map[string]any)
 	for _, s := range d.Statuses {
 		g.lastStatus++
@@ -141,15 +145,16 @@ func (g *GitHub) createDeployment(base string, raw []byte) reply {
 	env = cmp.Or(env, "production")
 	task, _ := body["task"].(string)
 	transient, _ := body["transient_environment"].(bool)
-	production, ok := body["production_environment"].(bool)
-	if !ok {
-		production = env == "production"
+	var production *bool
+	if p, ok := body["production_environment"].(bool); ok {
+		production = &p
 	}
 	g.lastID++
 	now := g.now()
 	d := &deployment{
-		Deployment: Deployment{ID: g.lastID, SHA: shaOf(ref), Ref: ref, Task: cmp.Or(task, "deploy"), Environment: env, Description: desc, Payload: payload},
-		original:   env, transient: transient, production: production, created: now, updated: now,
+		Deployment: Deployment{ID: g.lastID, SHA: shaOf(ref), Ref: ref, Task: cmp.Or(task, "deploy"), Environment: env, Description: desc, Payload: payload,
+			Transient: transient, Production: production},
+		original: env, created: now, updated: now,
 	}
 	g.deployments = append(g.deployments, d)
 	rp := jsonReply(http.StatusCreated, g.deploymentJSON(base, d))
@@ -211,10 +216,20 @@ func (g *GitHub) deploymentJSON(base string, d *deployment) map[string]any {
 		"updated_at":               d.updated.Format(time.RFC3339),
 		"statuses_url":             g.deploymentURL(base, d) + "/statuses",
 		"repository_url":           g.repoURL(base),
-		"transient_environment":    d.transient,
-		"production_environment":   d.production,
+		"transient_environment":    d.Transient,
+		"production_environment":   d.production(),
 		"performed_via_github_app": app,
 	}
+}
+
+// production is the deployment's production_environment: as the create request gave it, else
+// GitHub's default, true when the environment it was created in is named production ("Default:
+// `true` when `environment` is `production` and `false` otherwise").
+func (d *deployment) production() bool {
+	if d.Production != nil {
+		return *d.Production
+	}
+	return d.original == "production"
 }
 
 // shaOf is the commit a ref points at, as far as the fake knows.

@@ -60,8 +60,12 @@ func (g *GitHub) createStatus(base string, d *deployment, raw []byte) reply {
 }
 
 // appendStatus stores s as d's newest status and returns it. With autoInactive (GitHub's default),
-// a success retires the earlier successful, non-transient deployments of the same environment by
-// adding an inactive status to each.
+// a success retires the earlier deployments of the same environment whose latest status is success
+// by adding an inactive status to each, but only the non-transient, non-production ones: GitHub
+// "adds a new inactive status to all prior non-transient, non-production environment deployments
+// with the same repository and environment name as the created status's deployment. An inactive
+// status is only added to deployments that had a success state." So in production nothing is
+// retired, and in any other environment every product's earlier success is.
 func (g *GitHub) appendStatus(d *deployment, s status, autoInactive bool) status {
 	now := g.now()
 	g.lastStatus++
@@ -70,7 +74,7 @@ func (g *GitHub) appendStatus(d *deployment, s status, autoInactive bool) status
 	d.updated = now
 	if s.State == "success" && autoInactive {
 		for _, o := range g.deployments {
-			if o.ID < d.ID && o.Environment == d.Environment && !o.transient && len(o.statuses) > 0 && o.statuses[len(o.statuses)-1].State == "success" {
+			if o.ID < d.ID && o.Environment == d.Environment && !o.Transient && !o.production() && o.latest() == "success" {
 				g.lastStatus++
 				o.statuses = append(o.statuses, status{Status: Status{State: "inactive"}, id: g.lastStatus, environment: o.Environment, created: now})
 				o.updated = now
@@ -78,6 +82,14 @@ func (g *GitHub) appendStatus(d *deployment, s status, autoInactive bool) status
 		}
 	}
 	return s
+}
+
+// latest is the state of d's newest status, or "" when it has none.
+func (d *deployment) latest() string {
+	if len(d.statuses) == 0 {
+		return ""
+	}
+	return d.statuses[len(d.statuses)-1].State
 }
 
 func (g *GitHub) statusJSON(base string, d *deployment, s status) map[string]any {

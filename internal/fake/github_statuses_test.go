@@ -115,8 +115,13 @@ func TestGitHubStatusAnswer(t *testing.T) {
 	}
 }
 
+// TestGitHubAutoInactive checks the fake against GitHub's description of auto_inactive: it "adds
+// a new inactive status to all prior non-transient, non-production environment deployments with
+// the same repository and environment name as the created status's deployment. An inactive status
+// is only added to deployments that had a success state. Default: true".
 func TestGitHubAutoInactive(t *testing.T) {
 	t.Parallel()
+	yes, no := true, false
 	seed := []struct {
 		name string
 		d    Deployment
@@ -125,7 +130,11 @@ func TestGitHubAutoInactive(t *testing.T) {
 		{"old staging failure", Deployment{Environment: "staging", Statuses: []Status{{State: "success"}, {State: "failure"}}}},
 		{"old staging never finished", Deployment{Environment: "staging"}},
 		{"old staging already inactive", Deployment{Environment: "staging", Statuses: []Status{{State: "success"}, {State: "inactive"}}}},
+		{"old staging transient success", Deployment{Environment: "staging", Transient: true, Statuses: []Status{{State: "success"}}}},
+		{"old staging success marked production", Deployment{Environment: "staging", Production: &yes, Statuses: []Status{{State: "success"}}}},
 		{"old production success", Deployment{Environment: "production", Statuses: []Status{{State: "success"}}}},
+		{"old production success marked non-production", Deployment{Environment: "production", Production: &no, Statuses: []Status{{State: "success"}}}},
+		{"old qa success", Deployment{Environment: "qa", Statuses: []Status{{State: "success"}}}},
 		{"current", Deployment{Environment: "staging"}},
 		{"newer staging success", Deployment{Environment: "staging", Statuses: []Status{{State: "success"}}}},
 	}
@@ -134,11 +143,13 @@ func TestGitHubAutoInactive(t *testing.T) {
 		body    string
 		retired []string
 	}{
-		{name: "success retires earlier successes", body: `{"state":"success"}`, retired: []string{"old staging success"}},
+		{name: "success retires earlier non-production successes", body: `{"state":"success"}`, retired: []string{"old staging success"}},
 		{name: "auto_inactive true", body: `{"state":"success","auto_inactive":true}`, retired: []string{"old staging success"}},
 		{name: "auto_inactive false", body: `{"state":"success","auto_inactive":false}`},
 		{name: "only success retires", body: `{"state":"in_progress"}`},
-		{name: "the environment of the status counts", body: `{"state":"success","environment":"production"}`, retired: []string{"old production success"}},
+		{name: "the environment of the status counts", body: `{"state":"success","environment":"qa"}`, retired: []string{"old qa success"}},
+		{name: "in production only what is marked non-production", body: `{"state":"success","environment":"production"}`,
+			retired: []string{"old production success marked non-production"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +181,51 @@ func TestGitHubAutoInactive(t *testing.T) {
 	}
 }
 
+// TestGitHubAutoInactiveSkipsProduction creates deployments through the API: production_environment
+// is "true when environment is production and false otherwise" unless the request sets it, and a
+// later success retires an earlier one only when it is not a production environment deployment.
+func TestGitHubAutoInactiveSkipsProduction(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, environment, flag string // flag: the production_environment sent, "" for none
+		production, retired     bool
+	}{
+		{name: "production by its name", environment: "production", production: true},
+		{name: "production marked non-production", environment: "production", flag: "false", retired: true},
+		{name: "staging by its name", environment: "staging", retired: true},
+		{name: "staging marked production", environment: "staging", flag: "true", production: true},
+		{name: "Production is another name", environment: "Production", retired: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGitHub()
+			srv := start(t, g)
+			create := fmt.Sprintf(`{"ref":"main","auto_merge":false,"required_contexts":[],"environment":%q`, tt.environment)
+			if tt.flag != "" {
+				create += `,"production_environment":` + tt.flag
+			}
+			for range 2 {
+				got := ghsend(t, srv, http.MethodPost, repoPath, create+"}")
+				if p := field(t, got.body, "production_environment"); p != tt.production {
+					t.Errorf("production_environment = %v, want %v", p, tt.production)
+				}
+				id := int64(field(t, got.body, "id").(float64))
+				if got := ghsend(t, srv, http.MethodPost, fmt.Sprintf("%s/%d/statuses", repoPath, id), `{"state":"success"}`); got.status != 201 {
+					t.Fatalf("status %d: %s", got.status, got.body)
+				}
+			}
+			want := [][]string{{"success"}, {"success"}}
+			if tt.retired {
+				want[0] = append(want[0], "inactive")
+			}
+			if diff := cmp.Diff(want, stateLists(g.Deployments())); diff != "" {
+				t.Errorf("states (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestGitHubAutoInactiveKeepsTransient(t *testing.T) {
 	t.Parallel()
 	g := newGitHub()
@@ -182,16 +238,21 @@ func TestGitHubAutoInactiveKeepsTransient(t *testing.T) {
 			t.Fatalf("status %d: %s", got.status, got.body)
 		}
 	}
-	var states [][]string
-	for _, d := range g.Deployments() {
+	want := [][]string{{"success"}, {"success", "inactive"}, {"success"}}
+	if diff := cmp.Diff(want, stateLists(g.Deployments())); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
+
+// stateLists lists each deployment's states, oldest first.
+func stateLists(deps []Deployment) [][]string {
+	var out [][]string
+	for _, d := range deps {
 		var s []string
 		for _, st := range d.Statuses {
 			s = append(s, st.State)
 		}
-		states = append(states, s)
+		out = append(out, s)
 	}
-	want := [][]string{{"success"}, {"success", "inactive"}, {"success"}}
-	if diff := cmp.Diff(want, states); diff != "" {
-		t.Errorf("states (-want +got):\n%s", diff)
-	}
+	return out
 }

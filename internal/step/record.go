@@ -25,13 +25,15 @@ const pool = 10
 // recordAll records every product's event under one deadline, at most
 // pool at a time; one failing does not stop the others. known holds,
 // per product, a GitHub deployment already found (0: find or create it).
+// The products that share an environment list it once (deployments.Lists).
 func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
 	hc := newHTTP(a, cfg)
+	lists := &deployments.Lists{}
 	if len(evs) == 1 {
 		if reps[0].Skipped != "" {
 			return
 		}
-		record(ctx, a, hc, cfgs[0], src, evs[0], reps[0], knownID(known, 0), "")
+		record(ctx, a, hc, lists, cfgs[0], src, evs[0], reps[0], knownID(known, 0), "")
 		return
 	}
 	sem := make(chan struct{}, pool)
@@ -45,7 +47,7 @@ func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			record(ctx, a, hc, cfgs[i], src, evs[i], reps[i], knownID(known, i), evs[i].Product+": ")
+			record(ctx, a, hc, lists, cfgs[i], src, evs[i], reps[i], knownID(known, i), evs[i].Product+": ")
 		}()
 	}
 	wg.Wait()
@@ -79,7 +81,7 @@ func knownID(known []knownDeployment, i int) knownDeployment {
 // failing stops the other, with one exception: a started or pending
 // deployment shows as in progress on GitHub only once Versioner's
 // preflight rules have let it through; a rejection marks it failed.
-func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, known knownDeployment, prefix string) {
+func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, lists *deployments.Lists, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, known knownDeployment, prefix string) {
 	ua := "deploytrack/" + version
 
 	var gh *deployments.Client
@@ -87,6 +89,8 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg 
 		var err error
 		if gh, err = deployments.New(hc.For("GitHub"), src.APIURL, cfg.GitHubToken, ev.Repository, ua); err != nil {
 			rep.GitHubErr = err
+		} else {
+			gh.Share(lists)
 		}
 	}
 

@@ -1,0 +1,132 @@
+package deployments
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deploytrack/deploytrack/internal/event"
+)
+
+// GitHub's auto_inactive, on by default, ignores products. A success adds
+// an inactive status to "all prior non-transient, non-production
+// environment deployments with the same repository and environment name"
+// that had a success: in a staging that several products share, each
+// success knocks the others' live deployments out, and in production
+// (production_environment, by default true for the environment named
+// production) it marks nothing, so every replaced version stays active.
+// So a success on a deployment of ours goes with auto_inactive: false,
+// and the step marks inactive the product's own previous version: see
+// supersede. The job's own deployment keeps GitHub's default: its payload
+// names no product.
+
+// maxReads bounds how many of the product's earlier deployments have
+// their newest status read, newest first, in search of the one still
+// live. Each success of ours retires the product's previous one, so the
+// live one is the newest earlier deployment that succeeded: the first
+// read, unless deployments that failed or were cancelled came in between.
+const maxReads = 5
+
+// Replaced is the deployment a success replaced: the same product's
+// previous live deployment in the environment, which the step marked
+// inactive. ID 0 is none.
+type Replaced struct {
+	ID      int64
+	Version string // as its payload gives it
+}
+
+// superseding reports whether posting r to t replaces the product's
+// previous version: a success on a deployment of ours (ev names the
+// product; SetStatus has no event and posts as asked).
+func superseding(ev event.Event, t Target, r *github.DeploymentStatusRequest) bool {
+	return r.GetState() == "success" && !t.Job && ev.Product != ""
+}
+
+// withoutAutoInactive is r with GitHub's auto_inactive turned off.
+func withoutAutoInactive(r *github.DeploymentStatusRequest) *github.DeploymentStatusRequest {
+	cp := *r
+	cp.AutoInactive = github.Bool(false)
+	return &cp
+}
+
+// envListOptions asks for the environment's newest deployments, of every
+// commit and product, one page of 100: the product's previous version is
+// among them unless the environment has had 100 deployments since.
+func envListOptions(ev event.Event) *github.DeploymentsListOptions {
+	return &github.DeploymentsListOptions{Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
+}
+
+// latestOptions asks for a deployment's newest status alone: GitHub lists
+// them newest first.
+func latestOptions() *github.ListOptions { return &github.ListOptions{PerPage: 1} }
+
+// supersede marks inactive the previous live deployment of ev's product
+// in ev's environment, now that deployment id, ours, succeeded: it lists
+// the environment's newest deployments once (once for the step's products
+// that share it, see Lists), reads the newest status of the product's
+// deployments older than id, newest first and at most maxReads, and posts
+// inactive to the first that is success. Older ones were retired when it
+// succeeded. Other products' deployments, and deployments newer than id,
+// are not touched.
+func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Replaced, error) {
+	list, err := c.lists.get(ctx, c, ev)
+	if err != nil {
+		return Replaced{}, err
+	}
+	for i, d := range earlier(list, ev, id) {
+		if i == maxReads {
+			break
+		}
+		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), latestOptions())
+		if err != nil {
+			return Replaced{}, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
+		}
+		if len(statuses) == 0 || statuses[0].GetState() != "success" {
+			continue
+		}
+		_, resp, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
+		if err != nil {
+			return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
+		}
+		p, _ := decodePayload(d.Payload)
+		return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
+	}
+	return Replaced{}, nil
+}
+
+// listEnvironment lists ev's environment's newest deployments.
+func (c *Client) listEnvironment(ctx context.Context, ev event.Event) ([]*github.Deployment, error) {
+	list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, envListOptions(ev))
+	if err != nil {
+		return nil, c.explain(ctx, "list the deployments of environment "+ev.Environment, resp, err)
+	}
+	return list, nil
+}
+
+// earlier picks from list the deployments of ev's product older than id,
+// newest first: those whose payload names the product, as ours do.
+func earlier(list []*github.Deployment, ev event.Event, id int64) []*github.Deployment {
+	var out []*github.Deployment
+	for _, d := range list {
+		p, ok := decodePayload(d.Payload)
+		if ok && d.GetID() < id && p["product"] != nil && fmt.Sprint(p["product"]) == ev.Product {
+			out = append(out, d)
+		}
+	}
+	// Ids grow with time; GitHub lists newest first, but do not count on it.
+	slices.SortStableFunc(out, func(a, b *github.Deployment) int { return cmp.Compare(b.GetID(), a.GetID()) })
+	return out
+}
+
+// replacedRequest retires the product's previous version in favour of
+// deployment id, this run's. It links to the run that replaced it, and to
+// no environment.
+func replacedRequest(ev event.Event, id string) *github.DeploymentStatusRequest {
+	r := StatusRequest(ev, "inactive", "superseded by "+ev.Version+" (deployment "+id+")")
+	r.EnvironmentURL = nil
+	return r
+}
