@@ -25,17 +25,17 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"--- step log (exit code 0", "POST /deployment-events/ → 201", `"auto_merge": false`,
 		`"state": "in_progress"`, `"state": "success"`, "--- step log (exit code 1",
-		"POST /deployment-events/ → 423", `"state": "failure"`, "| Versioner | ✅ recorded deployment event",
+		"POST /deployment-events/ → 423", `"state": "failure"`, "### 🚀 Started: shop-api 1.4.0 → production · by octocat",
 		"#2 payments 1.4.0 to production at 3f78685: failure",
 		// A job with an environment: its steps post to GitHub's deployment for the job, and the
 		// later step goes straight to it.
 		"GitHub: the job's own deployment 3, status in_progress", "GET /api/v3/repos/acme/shop/deployments/3/statuses?per_page=100 → 200",
 		"github-deployment-source=job", "--- GITHUB_ENV (for the job's later steps)\n  │ DEPLOYTRACK_GITHUB_DEPLOYMENT_",
-		"| GitHub | ✅ the job's own deployment 3 (GitHub made it for the job's `environment:`), status `success` |",
+		"| [deployment 3](https://github.com/acme/shop/deployments/staging) (the job's) |",
 		"#3 GitHub's deployment for the job to staging at 3f78685: queued → in_progress → in_progress → success → success\n",
 		// One step with auto-finish, and several products in one step.
 		"auto-finish: recording completed (from job.status is success)", "#4 checkout 1.4.0 to production at 3f78685: in_progress → success\n",
-		"--- state handed to the post step (GITHUB_STATE)", "### ⚠️ deploytrack: 3 products", "| worker | 2.0.1 | [production-eu]",
+		"--- state handed to the post step (GITHUB_STATE)", "### ✅ Completed: 3 products", "| worker | 2.0.1 | production-eu | ✅ completed |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
