@@ -92,7 +92,7 @@ func checkTables(t *testing.T, s string) {
 }
 
 // paragraph matches the paragraphs the summary writes under its headline.
-var paragraph = regexp.MustCompile(`^(Commit |Nothing recorded: |Nothing was sent|Versioner's rule|Versioner blocked|Replaced |\*[^*])`)
+var paragraph = regexp.MustCompile(`^(Commit |Nothing recorded: |Nothing was sent|Versioner's rule|Versioner blocked|Replaced |The step failed on tracking|\*[^*])`)
 
 var (
 	destination = regexp.MustCompile(`\]\(https?://[^ ()]*\)`)

@@ -175,6 +175,11 @@ func (r *Report) about() []string {
 	case r.DryRun:
 		ps = append(ps, "Nothing was sent: the step's log shows the requests a real run would send.")
 	}
+	if r.Failed() && r.Preflight() == nil {
+		// The job shows the step failed; the headline says the deploy did
+		// well, or did not start: say whose failure it is.
+		ps = append(ps, "The step failed on tracking, not on the "+r.noun()+": see Tracking below.")
+	}
 	if d := strings.TrimSpace(r.Event.Description); d != "" {
 		ps = append(ps, "*"+md(d)+"*")
 	}
@@ -345,10 +350,7 @@ func troubleIcon(failsStep bool) string {
 // unless it failed a start (the job's steps after it do not run); for the
 // step, failure when the input named is true.
 func (r *Report) consequence(failsStep bool, input string) string {
-	what := "deploy"
-	if r.Event.Kind == event.Build {
-		what = "build"
-	}
+	what := r.noun()
 	switch {
 	case !failsStep:
 		return "The " + what + " itself is unaffected: the step went on, as " + input + " is false."
@@ -356,6 +358,14 @@ func (r *Report) consequence(failsStep bool, input string) string {
 		return "The " + what + " itself is unaffected, but the step failed, as " + input + " is true."
 	}
 	return "The step failed, as " + input + " is true, so the job's steps after it (the " + what + " itself) do not run."
+}
+
+// noun is what the event is about: a deploy or a build.
+func (r *Report) noun() string {
+	if r.Event.Kind == event.Build {
+		return "build"
+	}
+	return "deploy"
 }
 
 // summaryWarnings are the warnings the summary lists: the step's, and

@@ -163,6 +163,10 @@ func TestSummaryTracking(t *testing.T) {
 			for _, p := range summarytest.Check(got, had(tt.r)) {
 				t.Errorf("as GitHub renders it: %s\n%s", p, got)
 			}
+			// The job shows a failed step: under the headline, whose failure.
+			if says := strings.Contains(got, "\nThe step failed on tracking, not on the "); says != tt.r.Failed() {
+				t.Errorf("Summary() says the step failed on tracking: %v, want %v:\n%s", says, tt.r.Failed(), got)
+			}
 		})
 	}
 	if got := deployed().Summary(); strings.Contains(got, "Tracking") {
