@@ -1,7 +1,9 @@
 // Command demo runs the real deploytrack binary end to end on this
 // machine, against the project's fakes of Versioner and GitHub started on
 // loopback, and prints what each API received, the step's log, its
-// outputs and its job summary. `make demo` runs it.
+// outputs and its job summary. It also writes each job summary to a
+// folder, as markdown and as HTML rendered as GitHub renders it, for a
+// person to open. `make demo` runs it.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/fake"
 	"github.com/deploytrack/deploytrack/internal/runner"
 )
@@ -35,8 +38,14 @@ const (
 func main() {
 	bin := flag.String("bin", "bin/deploytrack", "the deploytrack binary to run")
 	action := flag.String("action", "action.yml", "the action metadata")
+	out := flag.String("summaries", "bin/demo-summaries", "the folder to write each job summary to, as .md and .html")
+	css := flag.String("css", cssPath, "GitHub's markdown stylesheet (npm's github-markdown-css), for the .html files; without it they are plainer")
 	flag.Parse()
-	if err := demo(os.Stdout, *bin, *action); err != nil {
+	sums, err := newSummaries(*out, *css)
+	if err == nil {
+		err = demo(os.Stdout, *bin, *action, sums)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -48,10 +57,11 @@ type scene struct {
 	job   string            // the job the step runs in: the steps of a job share GITHUB_ENV
 	run   map[string]string // the job's context over the first run's, for a job of another run
 	setup func()            // what happens before the step, if anything
+	after func()            // what undoes setup once the step ran
 	post  bool              // the job ends after the step: run its post steps
 }
 
-func demo(w io.Writer, bin, action string) error {
+func demo(w io.Writer, bin, action string, sums *summaries) error {
 	meta, err := runner.ReadMetadata(action)
 	if err != nil {
 		return err
@@ -81,6 +91,9 @@ func demo(w io.Writer, bin, action string) error {
 	// workflow, which has no job with an environment: key.
 	monorepoRun := map[string]string{"GITHUB_RUN_ID": "987654350", "GITHUB_RUN_NUMBER": "78"}
 	nextRun := map[string]string{"GITHUB_RUN_ID": "987654400", "GITHUB_RUN_NUMBER": "79", "GITHUB_SHA": nextSHA}
+	// The scenes from 11 on show each outcome a summary reports, in the
+	// jobs of a later run.
+	laterRun := map[string]string{"GITHUB_RUN_ID": "987654500", "GITHUB_RUN_NUMBER": "80", "GITHUB_SHA": nextSHA, "GITHUB_ACTOR": "mona"}
 	scenes := []scene{
 		{title: "1. Before the deploy: status started", with: merge(common, map[string]string{"status": "started"}), job: "deploy"},
 		{title: "2. After the deploy: status ${{ job.status }} = success", with: merge(common, map[string]string{"status": "success", "environment-url": "https://shop.example.com"}), job: "deploy"},
@@ -112,6 +125,26 @@ func demo(w io.Writer, bin, action string) error {
 		{title: "10. The same run, to production, where GitHub's auto_inactive marks nothing: the step retires each product's previous version", job: "next-production", run: nextRun,
 			with: merge(common, map[string]string{"product": "", "status": "success",
 				"products": "- shop-api@1.4.2\n- product: worker\n  version: 2.0.2\n  environment: production-eu\n- search@0.9.1\n"})},
+		{title: "11. A later run: the finishing step of a deploy that took 4 minutes, with a description", job: "deploy-shop", run: startedAgo(laterRun, "shop-api", "production", 4*time.Minute+12*time.Second),
+			with: merge(common, map[string]string{"version": "1.5.0", "status": "success", "environment-url": "https://shop.example.com",
+				"description": "Rolling out 1.5.0: new checkout flow behind a flag"})},
+		{title: "12. A deploy that failed after 2 minutes: status ${{ job.status }} = failure", job: "deploy-search", run: startedAgo(laterRun, "search", "production", 2*time.Minute+3*time.Second),
+			with: merge(common, map[string]string{"product": "search", "version": "0.9.2", "status": "failure"})},
+		{title: "13. A deploy cancelled after 40 seconds: status ${{ job.status }} = cancelled", job: "deploy-worker", run: startedAgo(laterRun, "worker", "production-eu", 40*time.Second),
+			with: merge(common, map[string]string{"product": "worker", "version": "2.0.3", "environment": "production-eu", "status": "cancelled"})},
+		{title: "14. The blocked deploy's finishing step (if: always()): its start was blocked, so there is nothing to record", job: "payments",
+			with: merge(common, map[string]string{"product": "payments", "status": "failure"})},
+		{title: "15. A dry run: the step prints the requests and sends nothing", job: "dry-run", run: laterRun,
+			with: merge(common, map[string]string{"version": "1.5.1", "status": "success", "dry-run": "true"})},
+		{title: "16. Versioner cannot be reached, fail-on-api-error: false: the deploy goes on, the summary says the tracking failed", job: "docs", run: merge(laterRun, fastRetries),
+			with: merge(common, map[string]string{"product": "docs", "version": "3.0.0", "status": "success", "api-url": "http://127.0.0.1:1", "fail-on-api-error": "false"})},
+		{title: "17. GitHub refuses: the job lacks permissions: deployments: write (fail-on-api-error is true)", job: "admin", run: laterRun,
+			with:  merge(common, map[string]string{"product": "admin", "version": "1.0.0", "status": "success"}),
+			setup: func() { gh.ReadOnly = true }, after: func() { gh.ReadOnly = false }},
+		{title: "18. A build", job: "build", run: laterRun,
+			with: merge(common, map[string]string{"event-type": "build", "version": "1.6.0", "status": "success", "environment": ""})},
+		{title: "19. Another run: three products start in one step; one of them is blocked", job: "release", run: merge(laterRun, map[string]string{"GITHUB_RUN_ID": "987654600", "GITHUB_RUN_NUMBER": "81"}),
+			with: merge(common, map[string]string{"product": "", "status": "started", "products": "shop-api@1.6.0\npayments@1.4.1\nsearch@0.9.3\n"})},
 	}
 	fmt.Fprintf(w, "deploytrack demo: %s against fake Versioner at %s and fake GitHub at %s/api/v3\n", bin, vsrv.URL, gsrv.URL)
 	jobs := map[string]*runner.Job{}
@@ -131,17 +164,24 @@ func demo(w io.Writer, bin, action string) error {
 		if sc.setup != nil {
 			sc.setup()
 		}
+
 		vs.Reset()
 		gh.Reset()
 		run, cancel := context.WithTimeout(context.Background(), time.Minute)
 		r, err := j.Run(run, sc.with)
 		cancel()
+		if sc.after != nil {
+			sc.after()
+		}
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "\n%s\n%s\n", sc.title, strings.Repeat("=", len(sc.title)))
 		fmt.Fprintf(w, "job: %s\nwith: %s\n", sc.job, with(sc.with))
 		show(w, "step", r, vs, gh)
+		if err := sums.write(sc.title, r.Summary); err != nil {
+			return err
+		}
 		if !sc.post {
 			continue
 		}
@@ -156,6 +196,9 @@ func demo(w io.Writer, bin, action string) error {
 		}
 		for _, p := range posts {
 			show(w, "post step", p, vs, gh)
+			if err := sums.write(sc.title+" (post step)", p.Summary); err != nil {
+				return err
+			}
 		}
 	}
 	// When deploy-staging ends, GitHub posts the job's outcome itself.
@@ -164,7 +207,21 @@ func demo(w io.Writer, bin, action string) error {
 	}
 	fmt.Fprintf(w, "\nThe job deploy-staging ends: GitHub posts success to its deployment #%d (with GitHub's auto_inactive,\nwhich marks only deployments older than it).\n", jobDeployment)
 	ending(w, gh.Deployments())
+	sums.tell(w)
 	return nil
+}
+
+// fastRetries shortens the retries of a step whose API is down, so that
+// the demo does not wait the seconds a real step waits.
+var fastRetries = map[string]string{"DEPLOYTRACK_RETRY_WAIT": "5ms"}
+
+// startedAgo is run's context, with what the job's start step hands its
+// later steps (step's startVar, through GITHUB_ENV) as if it had recorded
+// product's start d ago: the demo's steps run milliseconds apart, a deploy
+// takes minutes, and the finishing step's summary says how long.
+func startedAgo(run map[string]string, product, environment string, d time.Duration) map[string]string {
+	note, _ := json.Marshal(map[string]string{"outcome": "started", "at": time.Now().Add(-d).UTC().Format(time.RFC3339Nano)})
+	return merge(run, map[string]string{event.JobVar("START", string(event.Deployment), product, environment): string(note)})
 }
 
 // ending shows every deployment, and what the Environments page shows as

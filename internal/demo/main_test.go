@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/deploytrack/deploytrack/internal/report/summarytest"
 )
 
 // TestDemo runs the demo as `make demo` does, so the newcomer's first
@@ -19,23 +22,38 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	var out strings.Builder
-	if err := demo(&out, bin, "../../action.yml"); err != nil {
+	dir := t.TempDir()
+	sums, err := newSummaries(dir, "no stylesheet here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo(&out, bin, "../../action.yml", sums); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
 		"--- step log (exit code 0", "POST /deployment-events/ → 201", `"auto_merge": false`,
 		`"state": "in_progress"`, `"state": "success"`, "--- step log (exit code 1",
-		"POST /deployment-events/ → 423", `"state": "failure"`, "| Versioner | ✅ recorded deployment event",
+		"POST /deployment-events/ → 423", `"state": "failure"`, "### 🚀 Started: shop-api 1.4.0 → production · by octocat",
 		"#2 payments 1.4.0 to production at 3f78685: failure",
 		// A job with an environment: its steps post to GitHub's deployment for the job, and the
 		// later step goes straight to it.
 		"GitHub: the job's own deployment 3, status in_progress", "GET /api/v3/repos/acme/shop/deployments/3/statuses?per_page=100 → 200",
 		"github-deployment-source=job", "--- GITHUB_ENV (for the job's later steps)\n  │ DEPLOYTRACK_GITHUB_DEPLOYMENT_",
-		"| GitHub | ✅ the job's own deployment 3 (GitHub made it for the job's `environment:`), status `success` |",
+		"| [deployment 3](https://github.com/acme/shop/deployments/staging) (the job's) |",
 		"#3 GitHub's deployment for the job to staging at 3f78685: queued → in_progress → in_progress → success → success\n",
 		// One step with auto-finish, and several products in one step.
 		"auto-finish: recording completed (from job.status is success)", "#4 checkout 1.4.0 to production at 3f78685: in_progress → success\n",
-		"--- state handed to the post step (GITHUB_STATE)", "### ⚠️ deploytrack: 3 products", "| worker | 2.0.1 | [production-eu]",
+		"--- state handed to the post step (GITHUB_STATE)", "### ✅ Completed: 3 products", "| worker | 2.0.1 | production-eu | ✅ completed |",
+		// A summary for each outcome, the deploy's apart from its tracking's.
+		"### ✅ Completed: shop-api 1.5.0 → [production](https://shop.example.com) · by mona · took 4m 12s\n",
+		"Replaced **1.4.2**, which GitHub now shows as inactive.", "### ❌ Failed: search 0.9.2 → production · by mona · took 2m 3s\n",
+		"### ⏹️ Aborted: worker 2.0.3 → production-eu · by mona · took 40s\n", "### ⏭️ Skipped: payments 1.4.0 → production",
+		"### ⛔ Blocked: payments 1.4.0 → production · by octocat · until Mon 30 Nov 2026 08:00 UTC\n",
+		"### 🧪 Dry run (completed): shop-api 1.5.1 → production", "### ✅ Completed: docs 3.0.0 → production",
+		"- ⚠️ **Recording in Versioner failed**: could not reach Versioner", "### ✅ Completed: admin 1.0.0 → production",
+		"- ❌ **Recording on GitHub failed**: GitHub answered 403 Forbidden", "add `permissions: deployments: write` to the job",
+		"### ✅ Completed: shop-api 1.6.0 build", "### ⛔ 3 products → production: 1 blocked, 2 started\n",
+		"Each job summary above is in " + dir + "/ as NN-scene.md",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
@@ -55,10 +73,37 @@ func TestDemo(t *testing.T) {
 	if want := "POST /api/v3/repos/acme/shop/deployments/3/statuses → 201"; len(requests) != 1 || requests[0] != want {
 		t.Errorf("scene 5: GitHub received %q, want only %q", requests, want)
 	}
-	if all, masks := strings.Count(out.String(), apiKey), strings.Count(out.String(), "::add-mask::"+apiKey); all != masks || masks != 11 {
-		t.Errorf("the api key appears %d times, %d of them in ::add-mask::, want 11 and 11 (one a step, the post step included)", all, masks)
+	if all, masks := strings.Count(out.String(), apiKey), strings.Count(out.String(), "::add-mask::"+apiKey); all != masks || masks != 20 {
+		t.Errorf("the api key appears %d times, %d of them in ::add-mask::, want 20 and 20 (one a step, the post step included)", all, masks)
 	}
 	monorepoEnding(t, out.String())
+	summaryFiles(t, dir, out.String())
+}
+
+// summaryFiles: the demo leaves each job summary it printed in dir, as
+// markdown and as HTML, and each reads right as GitHub renders it.
+func summaryFiles(t *testing.T, dir, out string) {
+	t.Helper()
+	mds, _ := filepath.Glob(filepath.Join(dir, "*.md"))
+	htmls, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+	if printed := strings.Count(out, "--- job summary (markdown)\n  │ ###"); len(mds) != printed || len(htmls) != printed {
+		t.Errorf("%s holds %d .md and %d .html files, want one of each for the %d summaries printed", dir, len(mds), len(htmls), printed)
+	}
+	had := summarytest.Had{Prefixes: []string{"https://github.com/acme/shop/"}, Secrets: []string{apiKey, token},
+		URLs: []string{"https://shop.example.com", "https://staging.shop.example.com"}}
+	for _, md := range mds {
+		b, err := os.ReadFile(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range summarytest.Check(string(b), had) {
+			t.Errorf("%s, as GitHub renders it: %s\n%s", filepath.Base(md), p, b)
+		}
+		page, err := os.ReadFile(strings.TrimSuffix(md, ".md") + ".html")
+		if err != nil || !strings.Contains(string(page), summarytest.Render(string(b))) {
+			t.Errorf("%s: the .html beside it is not its rendering (%v)", filepath.Base(md), err)
+		}
+	}
 }
 
 // monorepoEnding: the monorepo's scenes end with every product's latest
@@ -75,14 +120,16 @@ func monorepoEnding(t *testing.T, out string) {
 		`#\d+ shop-api 1.4.1 to staging at 3f78685: success → inactive \(superseded by 1\.4\.2 \(deployment \d+\)\)`,
 		`#\d+ worker 2.0.1 to staging at 3f78685: success → inactive \(superseded by 2\.0\.2 \(deployment \d+\)\)`,
 		`#\d+ search 0.9.0 to staging at 3f78685: success → inactive \(superseded by 0\.9\.1 \(deployment \d+\)\)`,
+		`#\d+ shop-api 1.4.2 to production at 9c1185a: success → inactive \(superseded by 1\.5\.0 \(deployment \d+\)\)`,
 	} {
 		if !regexp.MustCompile(want).MatchString(end) {
 			t.Errorf("the ending lacks %s:\n%s", want, end)
 		}
 	}
 	_, active, _ := strings.Cut(end, "\nActive on the Environments page (newest status success):\n")
+	active, _, _ = strings.Cut(active, "\n\n")
 	want := map[string][]string{
-		"production":    {"#4 checkout 1.4.0", "shop-api 1.4.2", "search 0.9.1"},
+		"production":    {"#4 checkout 1.4.0", "shop-api 1.5.0", "search 0.9.1", "docs 3.0.0"},
 		"production-eu": {"worker 2.0.2"},
 		"staging":       {"#3 GitHub's deployment for the job", "shop-api 1.4.2", "worker 2.0.2", "search 0.9.1"},
 	}

@@ -57,11 +57,13 @@ type faultRow struct {
 
 // What the API without the fault receives, records and reports.
 var (
-	vOK         = []string{deployEvents}
-	gOK         = []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}
-	githubOK    = []string{"success"}
-	versionerOK = "| Versioner | ✅ recorded deployment event `"
-	githubRow   = "| GitHub | ✅ deployment 1 created, status `success` |"
+	vOK      = []string{deployEvents}
+	gOK      = []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}
+	githubOK = []string{"success"}
+	// In the summary's table, as GitHub shows it: a column for
+	// Versioner's id, and deployment 1 linked, in its usual state.
+	versionerOK = "\nVersioner\n"
+	githubRow   = "\ndeployment 1\n"
 )
 
 // repeat is n copies of a request.
@@ -102,7 +104,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) { w.vURL = refusedURL(t) },
 			code:   1, github: gOK, events: 0, states: githubOK, outputs: [2]string{"", "1"},
 			stdout:  []string{"::error title=Versioner::could not reach Versioner at http://127.0.0.1:", "6 attempts", "connection refused"},
-			summary: []string{"| Versioner | ❌ could not reach Versioner at", githubRow},
+			summary: []string{"Recording in Versioner failed: could not reach Versioner at", githubRow},
 		},
 		{
 			name: "connection reset mid-response", api: "Versioner",
@@ -116,7 +118,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) { w.vURL = silentURL(t) },
 			code:   1, github: gOK, events: 0, states: githubOK, outputs: [2]string{"", "1"},
 			stdout:  []string{"::error title=Versioner::timed out after 3s waiting for Versioner (1 attempt): raise the timeout input if the API is slow"},
-			summary: []string{"| Versioner | ❌ timed out after 3s waiting for Versioner", githubRow},
+			summary: []string{"Recording in Versioner failed: timed out after 3s waiting for Versioner", githubRow},
 			took:    6 * time.Second,
 		},
 		{
@@ -124,7 +126,7 @@ func TestFaults(t *testing.T) {
 			inject: vfault(fake.Fault{Trickle: 200 * time.Millisecond}),
 			code:   1, versioner: []string{deployEvents}, github: gOK, events: 1, states: githubOK, outputs: [2]string{"", "1"},
 			stdout:  []string{"::error title=Versioner::timed out after 3s waiting for Versioner (1 attempt)"},
-			summary: []string{"| Versioner | ❌ timed out after 3s waiting for Versioner", githubRow},
+			summary: []string{"Recording in Versioner failed: timed out after 3s waiting for Versioner", githubRow},
 			took:    6 * time.Second,
 		},
 		{
@@ -133,7 +135,7 @@ func TestFaults(t *testing.T) {
 			code:   0, versioner: []string{deployEvents}, github: gOK, events: 1, states: githubOK, outputs: [2]string{"", "1"},
 			stdout: []string{"Versioner: recorded deployment event with no id in the answer (completed)",
 				"::warning::Versioner recorded the deployment event but answered with a body that is not valid JSON, so its ids are unknown"},
-			summary: []string{"| Versioner | ✅ recorded deployment event (Versioner recorded", githubRow},
+			summary: []string{"⚠️ Versioner recorded the deployment event but answered", githubRow},
 		},
 		{
 			name: "200 with an HTML page", api: "Versioner",
@@ -141,7 +143,7 @@ func TestFaults(t *testing.T) {
 			code:   1, versioner: []string{deployEvents}, github: gOK, events: 0, states: githubOK, outputs: [2]string{"", "1"},
 			stdout: []string{"::error title=Versioner::Versioner answered 200 OK for POST http://127.0.0.1:",
 				"/deployment-events/: an HTML page, not the API's JSON: <!DOCTYPE html> <html><head><title>Sign in</title></head><body>Sign in to continue</body></html>: check api-url"},
-			summary: []string{"| Versioner | ❌ Versioner answered 200 OK", githubRow},
+			summary: []string{"Recording in Versioner failed: Versioner answered 200 OK", githubRow},
 		},
 		{
 			name: "empty 201 body", api: "Versioner",
@@ -149,7 +151,7 @@ func TestFaults(t *testing.T) {
 			code:   0, versioner: []string{deployEvents}, github: gOK, events: 1, states: githubOK, outputs: [2]string{"", "1"},
 			stdout: []string{"Versioner: recorded deployment event with no id in the answer (completed)",
 				"::warning::Versioner recorded the deployment event but answered with an empty body, so its ids are unknown"},
-			summary: []string{"| Versioner | ✅ recorded deployment event (Versioner recorded", githubRow},
+			summary: []string{"⚠️ Versioner recorded the deployment event but answered", githubRow},
 		},
 		{
 			name: "500 is retried", api: "Versioner",
@@ -193,7 +195,7 @@ func TestFaults(t *testing.T) {
 			inject: vfault(fake.Fault{Status: 501, Body: `{"detail":"Not Implemented"}`}),
 			code:   1, versioner: []string{deployEvents}, github: gOK, events: 0, states: githubOK, outputs: [2]string{"", "1"},
 			stdout:  []string{"::error title=Versioner::Versioner answered 501 Not Implemented for POST http://127.0.0.1:"},
-			summary: []string{"| Versioner | ❌ Versioner answered 501 Not Implemented", githubRow},
+			summary: []string{"Recording in Versioner failed: Versioner answered 501 Not Implemented", githubRow},
 		},
 		{
 			name: "429 with Retry-After", api: "Versioner",
@@ -207,7 +209,7 @@ func TestFaults(t *testing.T) {
 			inject: vfault(fake.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}}),
 			code:   1, versioner: []string{deployEvents}, github: gOK, events: 0, states: githubOK, outputs: [2]string{"", "1"},
 			stdout:  []string{"::error title=Versioner::Versioner: answered 429 Too Many Requests (Retry-After 1h0m0s); the next try is due in 1h0m0s, but only ", "of the timeout is left: gave up rather than wait past it"},
-			summary: []string{"| Versioner | ❌ Versioner: answered 429 Too Many Requests", githubRow},
+			summary: []string{"Recording in Versioner failed: Versioner: answered 429 Too Many Requests", githubRow},
 			took:    3 * time.Second,
 		},
 		{
@@ -224,7 +226,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) { w.context["GITHUB_API_URL"] = refusedURL(t) },
 			code:   1, versioner: vOK, events: 1, outputs: [2]string{set, ""},
 			stdout:  []string{"::error title=GitHub deployment::GitHub: could not list deployments: ", "6 attempts", "connection refused"},
-			summary: []string{versionerOK, "| GitHub | ❌ GitHub: could not list deployments"},
+			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not list deployments"},
 		},
 		{
 			name: "connection reset mid-response of a list", api: "GitHub",
@@ -238,14 +240,14 @@ func TestFaults(t *testing.T) {
 			inject: gfault("POST", "/deployments", fake.Fault{Cut: true}),
 			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::debug::GitHub: answered 201 Created, but the connection broke before the end of the answer (", "not sent again: the server may have acted on it"},
-			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
+			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "a server that accepts and never answers", api: "GitHub", with: map[string]string{"timeout": "3"},
 			inject: func(t *testing.T, w *world) { w.context["GITHUB_API_URL"] = silentURL(t) },
 			code:   1, versioner: vOK, events: 1, outputs: [2]string{set, ""},
 			stdout:  []string{"::error title=GitHub deployment::timed out after 3s waiting for GitHub: raise the timeout input if the API is slow"},
-			summary: []string{versionerOK, "| GitHub | ❌ timed out after 3s waiting for GitHub"},
+			summary: []string{versionerOK, "Recording on GitHub failed: timed out after 3s waiting for GitHub"},
 			took:    6 * time.Second,
 		},
 		{
@@ -253,27 +255,27 @@ func TestFaults(t *testing.T) {
 			inject: gfault("POST", "/statuses", fake.Fault{Trickle: 200 * time.Millisecond}),
 			code:   1, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::error title=GitHub deployment::timed out after 3s waiting for GitHub"},
-			summary: []string{versionerOK, "| GitHub | ❌ deployment 1: timed out after 3s waiting for GitHub"},
+			summary: []string{versionerOK, "Posting the status of GitHub deployment 1 failed: timed out after 3s waiting for GitHub"},
 			took:    6 * time.Second,
 		},
 		{
 			name: "truncated JSON body after the deployment was created", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Commit: true, Status: 201, Body: `{"id": 1, "sha": "11111`}),
 			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
-			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
+			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "200 with an HTML page", api: "GitHub",
 			inject: gfault("GET", "/deployments", html),
 			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
 			stdout:  []string{"::error title=GitHub deployment::GitHub answered 200 OK when asked to list deployments in acme/shop, but with an HTML page, not the API's JSON: check that GITHUB_API_URL (http://127.0.0.1:"},
-			summary: []string{versionerOK, "| GitHub | ❌ GitHub answered 200 OK when asked to list deployments"},
+			summary: []string{versionerOK, "Recording on GitHub failed: GitHub answered 200 OK when asked to list deployments"},
 		},
 		{
 			name: "empty 201 body after the deployment was created", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Commit: true, Status: 201}),
 			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
-			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
+			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "500 is retried", api: "GitHub",
@@ -310,7 +312,7 @@ func TestFaults(t *testing.T) {
 			inject: gfault("GET", "/deployments", fake.Fault{Status: 501, Body: `{"message":"Not Implemented"}`}),
 			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
 			stdout:  []string{"::error title=GitHub deployment::GitHub answered 501 Not Implemented when asked to list deployments in acme/shop: Not Implemented"},
-			summary: []string{versionerOK, "| GitHub | ❌ GitHub answered 501 Not Implemented"},
+			summary: []string{versionerOK, "Recording on GitHub failed: GitHub answered 501 Not Implemented"},
 		},
 		{
 			name: "429 with Retry-After", api: "GitHub",
@@ -325,7 +327,7 @@ func TestFaults(t *testing.T) {
 			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
 			stdout: []string{"::error title=GitHub deployment::GitHub: could not list deployments: GitHub: answered 503 Service Unavailable (Retry-After 1h0m0s); the next try is due in 1h0m0s, but only ",
 				"of the timeout is left: gave up rather than wait past it"},
-			summary: []string{versionerOK, "| GitHub | ❌ GitHub: could not list deployments: GitHub: answered 503"},
+			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not list deployments: GitHub: answered 503"},
 			took:    3 * time.Second,
 		},
 		{
@@ -341,7 +343,7 @@ func TestFaults(t *testing.T) {
 			code:   1, versioner: vOK, github: []string{ghList, ghCreate}, events: 1, outputs: [2]string{set, ""},
 			stdout: []string{"::error title=GitHub deployment::GitHub: could not create a deployment: GitHub: answered 403: secondary rate limit (secondary rate limit: at least a minute); the next try is due in 1m0s, but only ",
 				"of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)"},
-			summary: []string{versionerOK, "| GitHub | ❌ GitHub: could not create a deployment: GitHub: answered 403: secondary rate limit"},
+			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not create a deployment: GitHub: answered 403: secondary rate limit"},
 			took:    3 * time.Second,
 		},
 		{
@@ -370,7 +372,7 @@ func TestFaults(t *testing.T) {
 			code: 1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
 			stdout: []string{"::error title=GitHub deployment::GitHub: could not list deployments: GitHub: answered 403: primary rate limit exhausted (rate limit resets in 1h0m",
 				"of the timeout is left: gave up rather than wait past it"},
-			summary: []string{versionerOK, "| GitHub | ❌ GitHub: could not list deployments: GitHub: answered 403: primary rate limit exhausted"},
+			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not list deployments: GitHub: answered 403: primary rate limit exhausted"},
 			took:    3 * time.Second,
 		},
 		{
@@ -378,7 +380,7 @@ func TestFaults(t *testing.T) {
 			inject: gfault("POST", "/deployments", fake.Fault{AfterRecord: true}),
 			code:   0, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1"), ghEnvList}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"not sent again: the server may have acted on it"},
-			summary: []string{versionerOK, "| GitHub | ✅ deployment 1 found, status `success` |"},
+			summary: []string{versionerOK, githubRow},
 		},
 		{
 			name: "response lost after a status was posted", api: "GitHub",
@@ -422,7 +424,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("outputs deployment-id, github-deployment-id = %q, status = %q; want %q, completed", got, r.outputs["status"], tt.outputs)
 			}
 			wantContains(t, "stdout", r.stdout, tt.stdout...)
-			wantContains(t, "summary", r.summary, tt.summary...)
+			wantSummary(t, r.summary, tt.summary...)
 		})
 	}
 }
@@ -625,7 +627,7 @@ func TestTLS(t *testing.T) {
 			if strings.Contains(r.stdout, "attempts") {
 				t.Errorf("an untrusted certificate was tried again:\n%s", r.stdout)
 			}
-			wantContains(t, "summary", r.summary, githubRow)
+			wantSummary(t, r.summary, githubRow)
 		})
 	}
 }

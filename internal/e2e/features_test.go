@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ func jobRun(t *testing.T, j *runner.Job, with map[string]string) runner.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	jobInputs.Store(j, append(inputsOf(j), with))
+	checkSummary(t, r.Summary, j.Env, with, r.Outputs)
 	return r
 }
 
@@ -33,7 +36,27 @@ func jobPost(t *testing.T, j *runner.Job) []runner.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A post step's inputs are its main step's, evaluated again.
+	with := map[string]string{}
+	for i, in := range inputsOf(j) {
+		for k, v := range in {
+			with[fmt.Sprint(i, " ", k)] = v
+		}
+	}
+	for _, r := range rs {
+		checkSummary(t, r.Summary, j.Env, with, r.Outputs)
+	}
 	return rs
+}
+
+// jobInputs holds, for each job that jobRun ran steps of, their inputs,
+// which the job's post steps evaluate again.
+var jobInputs sync.Map // *runner.Job → []map[string]string
+
+func inputsOf(j *runner.Job) []map[string]string {
+	v, _ := jobInputs.Load(j)
+	ins, _ := v.([]map[string]string)
+	return ins
 }
 
 func code(t *testing.T, r runner.Result, want int) {
@@ -296,8 +319,8 @@ func TestProducts(t *testing.T) {
 	if r.outputs["deployment-id"] != "" || r.outputs["status"] != "" {
 		t.Errorf("single-product outputs with several products: deployment-id %q, status %q", r.outputs["deployment-id"], r.outputs["status"])
 	}
-	wantContains(t, "summary", r.summary, "deploytrack: 3 products, 1 failed", "| shop-api | 1.4.0 |", "| worker | 2.0.1 |", "| payments | 9.9.9 |",
-		"payments: blocked by a Versioner preflight rule; retry after 2026-11-30T08:00:00Z")
+	wantSummary(t, r.summary, "⛔ 3 products → production: 1 blocked, 2 started", "shop-api\n1.4.0\nproduction\n🚀 started", "worker\n2.0.1\n", "payments\n9.9.9\nproduction\n⛔ blocked",
+		"payments: Blocked until Mon 30 Nov 2026 08:00 UTC.")
 	wantContains(t, "log", r.stdout, "::error title=Deployment of payments blocked by Versioner::")
 }
 

@@ -30,7 +30,7 @@ func TestBlockedStartIsNotFinished(t *testing.T) {
 		if got := finish.Outputs["status"]; got != "skipped" {
 			t.Errorf("status output = %q, want skipped", got)
 		}
-		wantContains(t, "summary", finish.Summary, "skipped", "Nothing recorded")
+		wantSummary(t, finish.Summary, "⏭️ Skipped: shop-api 1.2.3 → production", "Nothing recorded: its start was blocked earlier in the job")
 		if ev := eventStatuses(w); len(ev) != 0 {
 			t.Errorf("Versioner recorded %v; the blocked start is refused and the finish records nothing", ev)
 		}
@@ -111,7 +111,7 @@ func TestDurationRecorded(t *testing.T) {
 			t.Errorf("extra_metadata = %v, want deployment_duration_seconds of about 1", last(w))
 		}
 		wantContains(t, "stdout", finish.Stdout, "after the start")
-		wantContains(t, "summary", finish.Summary, "| Duration | ")
+		wantSummary(t, finish.Summary, " · took ")
 	})
 	t.Run("the user's value wins", func(t *testing.T) {
 		t.Parallel()

@@ -168,6 +168,9 @@ func (w *world) runAll(steps ...use) []result {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
+		env := maps.Clone(w.context)
+		maps.Copy(env, steps[i].env)
+		checkSummary(t, r.summary, env, steps[i].with, r.outputs)
 		if testing.Verbose() {
 			t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took, r.stdout, r.stderr)
 		}
@@ -202,6 +205,7 @@ func (w *world) runIn(j *runner.Job, with map[string]string) result {
 	if testing.Verbose() {
 		t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", r.Code, r.Took, r.Stdout, r.Stderr)
 	}
+	checkSummary(t, r.Summary, j.Env, with, r.Outputs)
 	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr, outputs: r.Outputs, summary: r.Summary, env: r.Env, took: r.Took}
 }
 
@@ -294,6 +298,13 @@ func (s *inProcess) run(t testing.TB) (int, string, map[string]string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	with := map[string]string{}
+	for k, v := range s.env {
+		if strings.HasPrefix(k, "INPUT_") {
+			with[k] = v
+		}
+	}
+	checkSummary(t, string(summary), s.env, with, outputs)
 	return code, stdout.String(), outputs, string(summary)
 }
 

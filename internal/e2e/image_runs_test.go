@@ -52,7 +52,7 @@ func TestImageStartedThenFinished(t *testing.T) {
 	if start.Outputs["github-deployment-id"] == "" || start.Outputs["github-deployment-id"] != finish.Outputs["github-deployment-id"] {
 		t.Errorf("github-deployment-id: %q then %q, want one deployment", start.Outputs["github-deployment-id"], finish.Outputs["github-deployment-id"])
 	}
-	wantContains(t, "summary", finish.Summary, "shop-api", "completed")
+	wantSummary(t, finish.Summary, "✅ Completed: shop-api 1.2.3 → production")
 	if diff := cmp.Diff([]string{"shop-api started", "shop-api completed"}, eventStatuses(w)); diff != "" {
 		t.Errorf("Versioner events (-want +got):\n%s", diff)
 	}
@@ -205,11 +205,12 @@ func TestImageCancelled(t *testing.T) {
 			}
 			code(t, r, 1)
 			checkStep(t, r.Stdout, r.Summary, testKey, testToken)
+			checkSummary(t, r.Summary, j.Env, w.with(map[string]string{"status": "started"}), r.Outputs)
 			wantContains(t, "log", r.Stdout, "Versioner: stopped before it answered: the step was cancelled")
 			if r.Outputs["status"] != "started" || r.Outputs["results"] == "" {
 				t.Errorf("outputs %v, want status started and results", r.Outputs)
 			}
-			wantContains(t, "summary", r.Summary, "shop-api", "the step was cancelled")
+			wantSummary(t, r.Summary, "shop-api", "the step was cancelled")
 		})
 	}
 }

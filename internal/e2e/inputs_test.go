@@ -30,7 +30,8 @@ func TestBuildEvent(t *testing.T) {
 	if r.outputs["build-id"] == "" || r.outputs["build_id"] != r.outputs["build-id"] || r.outputs["deployment-id"] != "" {
 		t.Errorf("outputs = %v", r.outputs)
 	}
-	wantContains(t, "summary", r.summary, "shop 2.0.0 build: started", "| GitHub | skipped: a build event has no GitHub deployment |")
+	wantSummary(t, r.summary, "🚀 Started: shop 2.0.0 build · by octocat\n")
+	wantContains(t, "summary", r.summary, "| Commit | Run | Versioner |\n") // no GitHub column: a build has no deployment
 }
 
 // TestInvalidInputSendsNothing: every invalid input names itself, fails
@@ -81,7 +82,7 @@ func TestGitHubOff(t *testing.T) {
 	r := w.run(use{with: w.with(map[string]string{"github-deployment": "false", "github-token": ""})})
 	wantCode(t, r, 0)
 	wantPaths(t, "GitHub", w.github.Requests())
-	wantContains(t, "summary", r.summary, "| GitHub | skipped: github-deployment is false |")
+	wantContains(t, "summary", r.summary, "| Commit | Run | Versioner |\n") // no GitHub column
 	if r.outputs["github-deployment-id"] != "" {
 		t.Errorf("github-deployment-id = %q", r.outputs["github-deployment-id"])
 	}
@@ -157,7 +158,8 @@ func TestDryRun(t *testing.T) {
 	wantPaths(t, "GitHub", w.github.Requests())
 	wantContains(t, "stdout", r.stdout, "POST "+w.vURL+"/deployment-events/", "Authorization: Bearer ***",
 		`"product_name": "shop-api"`, `"auto_merge": false`, `"required_contexts": []`, `"state": "in_progress"`)
-	wantContains(t, "summary", r.summary, "dry run: nothing sent")
+	wantSummary(t, r.summary, "🧪 Dry run (started): shop-api 1.2.3 → production", "Nothing was sent")
+	wantContains(t, "summary", r.summary, "| Commit | Run |\n") // no record in either API
 }
 
 func TestOutsideARunner(t *testing.T) {

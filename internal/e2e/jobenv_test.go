@@ -172,7 +172,7 @@ func TestJobEnvironment(t *testing.T) {
 					}
 				}
 				id := fmt.Sprint(jobID)
-				wantContains(t, "summary", later.summary, "| GitHub | ✅ the job's own deployment "+id+" (GitHub made it for the job's `environment:`), status `success` |")
+				wantSummary(t, later.summary, "\ndeployment "+id+" (the job's)\n")
 				wantContains(t, "log", first.stdout, "GitHub: the job's own deployment "+id+", status in_progress")
 			}
 		})
@@ -221,7 +221,7 @@ func TestJobEnvironmentDryRun(t *testing.T) {
 	wantContains(t, "stdout", r.stdout, "GET "+w.ghAPI+"/repos/acme/shop/deployments/{id}/statuses?per_page=100 (for each candidate, newest first, at most 3: "+
 		"the job's own deployment is the first whose statuses link below https://github.com/acme/shop/actions/runs/"+runID+"/)",
 		"(only when there is neither this run's deployment of shop-api nor the job's own)")
-	wantContains(t, "summary", r.summary, "dry run: would post `success` to the job's own deployment when GitHub made one")
+	wantSummary(t, r.summary, "🧪 Dry run (completed): shop-api 1.2.3 → production", "Nothing was sent")
 }
 
 func merge(a, b map[string]string) map[string]string {

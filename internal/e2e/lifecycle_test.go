@@ -111,12 +111,11 @@ func TestStartedThenCompleted(t *testing.T) {
 	if n := len(w.versioner.Events()); n != 2 {
 		t.Errorf("Versioner recorded %d events, want 2", n)
 	}
+	wantSummary(t, finish.summary, "✅ Completed: shop-api 1.2.3 → production · by octocat\n")
 	wantContains(t, "summary", finish.summary,
-		"shop-api 1.2.3 → production: completed", "| Status | `completed` (given as success) |",
-		"[111111111111](https://github.com/acme/shop/commit/"+headSHA+") on main",
-		"[\\#77](https://github.com/acme/shop/actions/runs/987654321)",
-		"[production](https://github.com/acme/shop/deployments/production)",
-		"| Versioner | ✅ recorded deployment event", "| GitHub | ✅ deployment 1 found, status `success` |")
+		"→ [production](https://shop.example.com) · by octocat",
+		"| Commit | Run | GitHub | Versioner |",
+		"| [1111111](https://github.com/acme/shop/commit/"+headSHA+") on main | [\\#77](https://github.com/acme/shop/actions/runs/987654321) | [deployment 1](https://github.com/acme/shop/deployments/production) | `")
 }
 
 func TestCanonicalStatesOnGitHub(t *testing.T) {
@@ -255,7 +254,7 @@ func TestEventPayloadFallback(t *testing.T) {
 			}
 			warnings := strings.Join(commands(r.stdout, "warning"), "\n")
 			wantContains(t, "warnings", warnings, tt.want...)
-			wantContains(t, "summary", r.summary, "**Warnings**")
+			wantContains(t, "summary", r.summary, "\n#### Warnings\n")
 		})
 	}
 }

@@ -76,7 +76,11 @@ func runStep(t *testing.T, w *world, over map[string]string) (runner.Result, err
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return runner.Run(ctx, runner.Step{Binary: binary, Metadata: readAction(t), With: w.with(over), Env: w.context, Token: testToken, Dir: t.TempDir()})
+	r, err := runner.Run(ctx, runner.Step{Binary: binary, Metadata: readAction(t), With: w.with(over), Env: w.context, Token: testToken, Dir: t.TempDir()})
+	if err == nil {
+		checkSummary(t, r.Summary, w.context, w.with(over), r.Outputs)
+	}
+	return r, err
 }
 
 // metadataOf is a metadata input of exactly n bytes (n >= 11).

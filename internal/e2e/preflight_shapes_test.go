@@ -59,7 +59,7 @@ func TestPreflightRejectionShapes(t *testing.T) {
 			}
 			wantContains(t, "GitHub status", deps[0].Statuses[0].Description, "Blocked by Versioner: "+tt.want)
 			wantContains(t, "stdout", r.stdout, "::error title=Deployment blocked by Versioner::Versioner blocked the deployment", tt.want)
-			wantContains(t, "summary", r.summary, "Blocked by a Versioner preflight rule", "⛔", tt.want)
+			wantSummary(t, r.summary, "⛔ Blocked: shop-api 1.2.3 → production", tt.want)
 		})
 	}
 }

@@ -25,7 +25,8 @@ func TestPreflightRejection(t *testing.T) {
 			}
 			wantContains(t, "GitHub status", deps[0].Statuses[0].Description, "Blocked by Versioner: Deploys are frozen")
 			wantContains(t, "stdout", r.stdout, "::error title=Deployment blocked by Versioner::Versioner blocked the deployment (NO_DEPLOY_WINDOW) by rule \"holiday freeze\": Deploys are frozen for the holidays; retry after 2026-12-27T09:00:00Z")
-			wantContains(t, "summary", r.summary, "Blocked by a Versioner preflight rule", "Retry after: **2026-12-27T09:00:00Z**", "⛔")
+			wantSummary(t, r.summary, "⛔ Blocked: shop-api 1.2.3 → production · by octocat · until Sun 27 Dec 2026 09:00 UTC\n",
+				"Versioner's rule holiday freeze (NO_DEPLOY_WINDOW) stopped it: Deploys are frozen for the holidays.", "deployment 1, marked failure")
 		})
 	}
 }
@@ -37,7 +38,7 @@ func TestReportOnlyRuleIsAWarning(t *testing.T) {
 	r := w.run(use{with: w.with(nil)})
 	wantCode(t, r, 0)
 	wantContains(t, "stdout", r.stdout, `::warning::Versioner rule "soak time" (report only) failed: staging ran for 10 minutes, the rule wants 1 hour`)
-	wantContains(t, "summary", r.summary, "**Warnings**", "soak time")
+	wantSummary(t, r.summary, "✅ Completed", "Warnings\n", "Versioner's rule soak time (report only) failed: staging ran for 10 minutes, the rule wants 1 hour.")
 }
 
 // TestSinksAreIndependent: one API failing never stops or loses the other.
@@ -52,7 +53,7 @@ func TestSinksAreIndependent(t *testing.T) {
 		if deps := w.github.Deployments(); len(deps) != 1 || deps[0].Statuses[0].State != "success" {
 			t.Errorf("GitHub deployments = %+v", deps)
 		}
-		wantContains(t, "summary", r.summary, "| Versioner | ❌ Versioner answered 401", "| GitHub | ✅ deployment 1 created")
+		wantSummary(t, r.summary, "✅ Completed", "❌ Recording in Versioner failed: Versioner answered 401", "\ndeployment 1\n")
 	})
 	t.Run("GitHub token lacks permission; Versioner still recorded", func(t *testing.T) {
 		t.Parallel()
@@ -77,7 +78,8 @@ func TestSinksAreIndependent(t *testing.T) {
 		if len(w.github.Deployments()) != 1 {
 			t.Error("GitHub deployment not recorded")
 		}
-		wantContains(t, "summary", r.summary, "⚠️")
+		wantSummary(t, r.summary, "✅ Completed", "⚠️ Recording in Versioner failed: could not reach Versioner at http://127.0.0.1:1/deployment-events/",
+			"The deploy itself is unaffected: the step went on, as fail-on-api-error is false.")
 	})
 	t.Run("deprecated alias fail_on_api_error is honoured", func(t *testing.T) {
 		t.Parallel()

@@ -129,75 +129,180 @@ func WriteAll(a *githubactions.Action, reps []*Report) error {
 }
 
 // ManySummary is the job summary of a step that recorded several
-// products: one row each, then what went wrong.
+// products: a headline that counts their outcomes, one short row each
+// (narrow enough for the summary pane: the ids are in the details below),
+// then the details, the tracking trouble and the warnings, each said once
+// for the products it is about.
 func ManySummary(reps []*Report) string {
 	first := reps[0]
 	var b strings.Builder
-	failed, warned := 0, false
-	for _, r := range reps {
-		if r.Failed() {
-			failed++
-		}
-		warned = warned || r.VersionerErr != nil || r.GitHubErr != nil || len(r.warnings()) > 0
-	}
-	icon := "✅"
-	switch {
-	case failed > 0:
-		icon = "❌"
-	case warned:
-		icon = "⚠️"
-	}
-	what := "products"
-	if first.Event.Kind == event.Build {
-		what = "product builds"
-	}
-	dry := ""
-	if first.DryRun {
-		dry = " (dry run: nothing sent)"
-	}
-	fmt.Fprintf(&b, "### %s deploytrack: %d %s%s", icon, len(reps), what, dry)
-	if failed > 0 {
-		fmt.Fprintf(&b, ", %d failed", failed)
-	}
-	b.WriteString("\n\n")
+	b.WriteString("### " + manyHeadline(reps) + "\n")
+	var context []string
 	if c := first.commit(); c != "" {
-		fmt.Fprintf(&b, "Commit %s", c)
-		if ev := first.Event; ev.RunURL != "" {
-			fmt.Fprintf(&b, ", %s", link("run #"+ev.RunNumber, ev.RunURL))
-		}
-		b.WriteString("\n\n")
+		context = append(context, "Commit "+c)
 	}
+	if run := first.run(); run != "" {
+		context = append(context, "run "+run)
+	}
+	if who := first.who(); who != "" {
+		context = append(context, "by "+md(who))
+	}
+	if len(context) > 0 {
+		b.WriteString("\n" + strings.Join(context, " · ") + "\n")
+	}
+	if p := first.about(); first.DryRun && len(p) > 0 {
+		b.WriteString("\n" + p[0] + "\n")
+	}
+	b.WriteString("\n" + productsTable(reps))
+	writeNotes(&b, "Details", details(reps))
+	var tracking, warns []note
+	for _, r := range reps {
+		for _, n := range r.tracking() {
+			tracking = addNote(tracking, n, r.label(reps))
+		}
+		for _, w := range r.ruleWarnings() {
+			warns = addNote(warns, note{text: w}, r.label(reps))
+		}
+	}
+	writeNotes(&b, "Tracking", tracking)
+	var stepWarns []note
+	for _, w := range first.Warnings {
+		stepWarns = append(stepWarns, note{text: sentence(prose(first.Secrets.Redact(w)))})
+	}
+	writeNotes(&b, "Warnings", append(stepWarns, warns...))
+	return finish(b.String(), first.Secrets)
+}
 
-	b.WriteString("| Product | Version | Environment | Status | Versioner | GitHub |\n|---|---|---|---|---|---|\n")
+// manyHeadline counts the products by outcome: "⛔ 3 products →
+// production: 1 blocked, 2 completed". Its icon is that of the outcome
+// that most needs attention.
+func manyHeadline(reps []*Report) string {
+	first := reps[0]
+	count := map[look]int{}
+	env := first.Event.Environment
+	for _, r := range reps {
+		count[r.look()]++
+		if r.Event.Environment != env {
+			env = ""
+		}
+	}
+	what := fmt.Sprintf("%d products", len(reps))
+	if first.Event.Kind == event.Build {
+		what = fmt.Sprintf("%d product builds", len(reps))
+	} else if env != "" {
+		what += " → " + md(env)
+	}
+	if first.DryRun {
+		return fmt.Sprintf("%s %s (%s): %s", lookDryRun.icon, capital(lookDryRun.word), first.Event.Status, what)
+	}
+	var icon string
+	var counts []string
+	for _, l := range severity {
+		if n := count[l]; n > 0 {
+			if icon == "" {
+				icon = l.icon
+			}
+			counts = append(counts, fmt.Sprintf("%d %s", n, l.word))
+		}
+	}
+	if len(counts) == 1 {
+		return fmt.Sprintf("%s %s: %s", icon, capital(counts[0][strings.IndexByte(counts[0], ' ')+1:]), what)
+	}
+	return fmt.Sprintf("%s %s: %s", icon, what, strings.Join(counts, ", "))
+}
+
+// productsTable has one short row per product: what went where, its
+// outcome, and how long it took when any product's duration is known.
+func productsTable(reps []*Report) string {
+	build := reps[0].Event.Kind == event.Build
+	took := false
+	for _, r := range reps {
+		took = took || r.took() != ""
+	}
+	heads := []string{"Product", "Version"}
+	if !build {
+		heads = append(heads, "Environment")
+	}
+	heads = append(heads, "Outcome")
+	if took {
+		heads = append(heads, "Took")
+	}
+	var rows [][]string
 	for _, r := range reps {
 		ev := r.Event
-		env := md(ev.Environment)
-		if r.GitHub.URL != "" {
-			env = link(ev.Environment, r.GitHub.URL)
+		l := r.look()
+		row := []string{md(ev.Product), md(ev.Version)}
+		if !build {
+			row = append(row, r.link(ev.Environment, ev.EnvironmentURL))
 		}
-		if ev.EnvironmentURL != "" {
-			env += " (" + link("open", ev.EnvironmentURL) + ")"
+		row = append(row, l.icon+" "+l.word)
+		if took {
+			row = append(row, r.took())
 		}
-		vl, gl := r.versionerLine(), r.githubLine()
-		if r.Skipped != "" {
-			vl, gl = "nothing recorded: "+md(r.Skipped), ""
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s |\n", md(ev.Product), md(ev.Version), env, r.Outcome(), vl, gl)
+		rows = append(rows, row)
 	}
+	return table(heads, rows)
+}
 
-	var notes []string
+// details lists, for each product, what the single-product summary says
+// under its headline and in its table: why it was blocked or skipped, the
+// description, the version it replaced, its GitHub deployment and
+// Versioner id.
+func details(reps []*Report) []note {
+	var ns []note
 	for _, r := range reps {
+		var parts []string
 		if pe := r.Preflight(); pe != nil && pe.RetryAfter != "" {
-			notes = append(notes, fmt.Sprintf("%s: blocked by a Versioner preflight rule; retry after %s", r.Event.Product, pe.RetryAfter))
+			parts = append(parts, "Blocked until "+when(pe.RetryAfter)+".")
+		}
+		for _, p := range r.about() {
+			if !r.DryRun {
+				parts = append(parts, p)
+			}
+		}
+		var ids []string
+		if g := r.githubCell(); g != "" {
+			ids = append(ids, "GitHub "+g)
+		}
+		if r.recorded() {
+			ids = append(ids, "Versioner "+inlineCode(r.Secrets.Redact(r.Versioner.ID)))
+		}
+		if len(ids) > 0 {
+			parts = append(parts, strings.Join(ids, " · "))
+		}
+		if len(parts) > 0 {
+			ns = append(ns, note{text: "**" + r.label(reps) + "**: " + strings.Join(parts, " ")})
 		}
 	}
-	notes = append(notes, first.Warnings...)
-	for _, r := range reps {
-		for _, w := range r.warnings()[len(r.Warnings):] {
-			notes = append(notes, r.Event.Product+": "+w)
+	return ns
+}
+
+// label names a product among the step's: with its environment when it
+// appears in several.
+func (r *Report) label(reps []*Report) string {
+	n := 0
+	for _, o := range reps {
+		if o.Event.Product == r.Event.Product {
+			n++
 		}
 	}
-	return finishSummary(&b, "Notes", notes, first.Secrets)
+	if n > 1 {
+		return md(r.Event.Product) + " → " + md(r.Event.Environment)
+	}
+	return md(r.Event.Product)
+}
+
+// addNote adds n about product to ns, or the product to the note that
+// says the same.
+func addNote(ns []note, n note, product string) []note {
+	for i := range ns {
+		if ns[i].text == n.text && ns[i].icon == n.icon {
+			ns[i].products = append(ns[i].products, product)
+			return ns
+		}
+	}
+	n.products = []string{product}
+	return append(ns, n)
 }
 
 // OutputNames lists every output WriteAll writes.

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/report"
+	"github.com/deploytrack/deploytrack/internal/report/summarytest"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
@@ -58,12 +60,13 @@ func TestManySummary(t *testing.T) {
 	})
 	s := report.ManySummary([]*report.Report{first, blocked, secret})
 	for _, want := range []string{
-		"### ❌ deploytrack: 3 products, 1 failed",
-		"| web | 1.2.3 | [production](https://github.com/acme/web/deployments/production) | `completed` | ✅ recorded deployment event",
-		`| pay\|ments | 1.2.3 |`,
-		"- pay\\|ments: blocked by a Versioner preflight rule; retry after Monday",
-		"- input api\\_key is deprecated: rename it to api-key",
-		"- worker: GitHub echoed \\*\\*\\* (fail-on-api-error is false)",
+		"### ⛔ 3 products → production: 1 blocked, 2 completed\n",
+		"| Product | Version | Environment | Outcome |\n",
+		"| web | 1.2.3 | production | ✅ completed |\n",
+		"| pay\\|ments | 1.2.3 | production | ⛔ blocked |\n",
+		"- **pay\\|ments**: Blocked until Monday. Versioner's rule (`NO_DEPLOY_WINDOW`) stopped it: frozen. GitHub [deployment 42]",
+		"- input api\\_key is deprecated: rename it to api-key.",
+		"- ⚠️ worker: **Posting the status of GitHub deployment 42 failed**: GitHub echoed \\*\\*\\*. The deploy itself is unaffected",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
@@ -74,6 +77,72 @@ func TestManySummary(t *testing.T) {
 	}
 	if n := strings.Count(s, "deprecated"); n != 1 {
 		t.Errorf("the step's warning appears %d times, want once:\n%s", n, s)
+	}
+}
+
+// What several products have in common is said once, naming them: a
+// report-only rule that failed for each, the same tracking trouble.
+func TestManySummarySaysItOnce(t *testing.T) {
+	t.Parallel()
+	soak := []versioner.Rule{{Name: "soak-time", Status: "report_only", EvaluationResult: "failed", Message: "1h"}}
+	var reps []*report.Report
+	for _, p := range []string{"web", "worker", "search"} {
+		reps = append(reps, edit(deployed(), func(r *report.Report) {
+			r.Event.Product = p
+			r.Versioner.Warnings = soak
+			r.VersionerErr = errors.New("could not reach Versioner")
+			r.FailOnAPIError, r.FailOnGitHubError = false, false
+		}))
+	}
+	reps[2].Versioner.Warnings = nil
+	s := report.ManySummary(reps)
+	for _, want := range []string{
+		"\n- web, worker: Versioner's rule **soak-time** (report only) failed: 1h.\n",
+		"\n- ⚠️ web, worker, search: **Recording in Versioner failed**: could not reach Versioner. The deploy itself is unaffected: the step went on, as fail-on-api-error is false.\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	for _, once := range []string{"soak-time", "could not reach"} {
+		if n := strings.Count(s, once); n != 1 {
+			t.Errorf("%q appears %d times, want once:\n%s", once, n, s)
+		}
+	}
+}
+
+// The products table fits GitHub's summary pane (about 760 px wide) without
+// breaking a word: five short columns at most, and no id, URL or
+// sentence in a cell. A column of the pane fits some 90 characters of
+// GitHub's font; each cell's padding costs two.
+func TestManySummaryFitsThePane(t *testing.T) {
+	t.Parallel()
+	s := report.ManySummary(several())
+	_, tbl, _ := strings.Cut(s, "| Product |")
+	tbl, _, _ = strings.Cut("| Product |"+tbl, "\n\n")
+	rows := strings.Split(tbl, "\n")
+	widths := make([]int, len(strings.Split(rows[0], " | ")))
+	if len(widths) > 5 {
+		t.Errorf("the products table has %d columns, want at most 5:\n%s", len(widths), tbl)
+	}
+	for _, row := range rows {
+		if strings.HasPrefix(row, "|---") {
+			continue
+		}
+		for i, cell := range strings.Split(strings.Trim(row, "| "), " | ") {
+			text := summarytest.Text(cell)
+			if strings.Contains(cell, "`") || utf8.RuneCountInString(text) > 20 {
+				t.Errorf("cell %q of the products table is long or holds code", cell)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(strings.TrimSpace(text)))
+		}
+	}
+	total := 0
+	for _, w := range widths {
+		total += w + 2
+	}
+	if total > 90 {
+		t.Errorf("the products table is %d characters wide, want at most 90:\n%s", total, tbl)
 	}
 }
 
