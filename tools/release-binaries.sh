@@ -26,17 +26,21 @@ for target in $targets; do
 	if [ "$goos" = windows ]; then
 		name=$name.exe
 	fi
-	GOOS=$goos GOARCH=$goarch "$root/tools/build.sh" "$dir/$name"
+	GOOS=$goos GOARCH=$goarch sh "$root/tools/build.sh" "$dir/$name"
 	names="$names $name"
 done
 
+# sha256sum's text format, "<hex>  <name>", written out here: a Windows
+# sha256sum marks binary files with "*", macOS has shasum.
 cd "$dir"
-if command -v sha256sum >/dev/null 2>&1; then
-	sum="sha256sum"
-else
-	sum="shasum -a 256" # macOS
-fi
-# shellcheck disable=SC2086 # $sum is a command and its flags; $names the files
-$sum $names >SHA256SUMS.tmp
+: >SHA256SUMS.tmp
+for name in $names; do
+	if command -v sha256sum >/dev/null 2>&1; then
+		sum=$(sha256sum <"$name")
+	else
+		sum=$(shasum -a 256 <"$name")
+	fi
+	printf '%s  %s\n' "${sum%% *}" "$name" >>SHA256SUMS.tmp
+done
 mv SHA256SUMS.tmp SHA256SUMS
 cat SHA256SUMS
