@@ -86,7 +86,7 @@ func newComposite(t *testing.T, w *world, root, path string) *composite {
 		"RUNNER_ARCH": arch, "RUNNER_TEMP": t.TempDir(), "RUNNER_TOOL_CACHE": t.TempDir(),
 		// go, as actions/setup-go leaves it; offline, from this machine's caches.
 		"GOCACHE": goEnv(t, "GOCACHE"), "GOMODCACHE": goEnv(t, "GOMODCACHE"), "GOPATH": goEnv(t, "GOPATH"),
-		"GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "-mod=mod",
+		"GOTOOLCHAIN": "local", "GOPROXY": "off",
 	})
 	return &composite{root: root, env: env, token: testToken}
 }
