@@ -335,9 +335,9 @@ func TestNativeActionFromRelease(t *testing.T) {
 
 	w := newWorld(t)
 	job := newComposite(t, w, root, path)
-	cache := filepath.Join(job.env["RUNNER_TOOL_CACHE"], "deploytrack", strings.TrimPrefix(releaseVersion, "v"), job.env["RUNNER_ARCH"])
-	cache = strings.Replace(cache, "/X64", "/x64", 1)
-	cache = strings.Replace(cache, "/ARM64", "/arm64", 1)
+	// The tool cache's layout: deploytrack/<version>/<arch>/, the
+	// processor as actions/tool-cache names it (x64, arm64).
+	cache := filepath.Join(job.env["RUNNER_TOOL_CACHE"], "deploytrack", strings.TrimPrefix(releaseVersion, "v"), strings.ToLower(job.env["RUNNER_ARCH"]))
 	cached := filepath.Join(cache, "deploytrack")
 	with := w.with(map[string]string{"status": "started"})
 
