@@ -19,9 +19,16 @@ build:
 # machine with only Go runs without it; RACE= turns it off). The
 # end-to-end tests spend most of their time waiting (on timeouts,
 # Retry-After, the binary): run more of them at once than there are CPUs.
+# The native variant runs the binary on macOS and Windows too: go vet
+# also reads the code and its tests as built there, and internal/e2e
+# cross-compiles the six release binaries (tools/release-binaries.sh).
+# go vet compiles with -trimpath, as tools/build.sh does, so that the
+# release builds reuse what it compiled.
 RACE ?= $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 test:
-	$(GO) vet ./...
+	$(GO) vet -trimpath ./...
+	GOOS=windows $(GO) vet -trimpath ./...
+	GOOS=darwin $(GO) vet -trimpath ./...
 	CGO_ENABLED=$(if $(RACE),1,0) $(GO) test -count=1 -shuffle=on -parallel 8 $(RACE) ./...
 
 # The image on a real Docker engine: tools/test-image.sh starts a private

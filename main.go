@@ -18,7 +18,10 @@ import (
 
 func main() {
 	// The runner stops a cancelled step with SIGINT, then SIGTERM: end the
-	// requests in flight and still write what is known.
+	// requests in flight and still write what is known. On Windows (the
+	// native variant) it sends the console's Ctrl+C, then Ctrl+Break, which
+	// Go delivers both as os.Interrupt; SIGTERM there stands for closing
+	// the console or shutting down.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
 	if filepath.Base(os.Args[0]) == step.PostName {

@@ -38,8 +38,9 @@ func actionlint(t *testing.T) string {
 var yamlBlock = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
 
 // TestReadmeExamplesLint runs every YAML example of the README through
-// actionlint against this checkout's action.yml (uses:
-// deploytrack/deploytrack@v1 becomes uses: ./), so that an example never
+// actionlint against this checkout's action.yml files (uses:
+// deploytrack/deploytrack@v1 becomes uses: ./, and
+// deploytrack/deploytrack/native@v1 uses: ./native), so that an example never
 // misses a required input, names one the action does not have, or is not
 // a valid workflow. A fragment (steps, or a job's body) is linted inside
 // the smallest workflow that holds it; a composite action's steps inside
@@ -54,13 +55,14 @@ func TestReadmeExamplesLint(t *testing.T) {
 	if len(blocks) < 3 {
 		t.Fatalf("found %d YAML examples in the README", len(blocks))
 	}
-	meta, err := os.ReadFile("action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dockerfile, err := os.ReadFile("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
+	// The action as uses: ./ and uses: ./native read it.
+	files := map[string][]byte{}
+	for _, name := range []string{"action.yml", "Dockerfile", "native/action.yml"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = b
 	}
 	bin := actionlint(t)
 	for i, b := range blocks {
@@ -71,19 +73,21 @@ func TestReadmeExamplesLint(t *testing.T) {
 			if !strings.Contains(text, "deploytrack/deploytrack") {
 				t.Skip("does not use the action")
 			}
-			workflow, err := asWorkflow(strings.ReplaceAll(text, "deploytrack/deploytrack@v1", "./"))
+			local := strings.ReplaceAll(text, "deploytrack/deploytrack/native@v1", "./native")
+			workflow, err := asWorkflow(strings.ReplaceAll(local, "deploytrack/deploytrack@v1", "./"))
 			if err != nil {
 				t.Fatalf("%v\n%s", err, text)
 			}
 			// A repository (actionlint finds its root by .git) holding this
-			// action.yml and Dockerfile, as uses: ./ reads them.
+			// action.yml, Dockerfile and native/action.yml, as uses: ./ and
+			// uses: ./native read them.
 			repo := t.TempDir()
-			for _, dir := range []string{".git", filepath.Join(".github", "workflows")} {
+			for _, dir := range []string{".git", filepath.Join(".github", "workflows"), "native"} {
 				if err := os.MkdirAll(filepath.Join(repo, dir), 0o755); err != nil {
 					t.Fatal(err)
 				}
 			}
-			for name, b := range map[string][]byte{"action.yml": meta, "Dockerfile": dockerfile} {
+			for name, b := range files {
 				if err := os.WriteFile(filepath.Join(repo, name), b, 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -33,6 +33,8 @@ const RetryWaitEnv = "DEPLOYTRACK_RETRY_WAIT"
 // Run is the whole action. It reads the world only through its arguments
 // and returns the exit code.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, now func() time.Time) int {
+	// The native variant hands over its inputs in one variable.
+	getenv, native, nerr := nativeInputs(getenv)
 	masked := config.Secrets(getenv)
 	secrets := redact.New(masked...)
 	// Both sinks log (retries, with RUNNER_DEBUG) from their goroutines.
@@ -56,11 +58,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	for _, s := range masked {
 		a.AddMask(s)
 	}
+	if nerr != nil {
+		a.Errorf("%s", nerr.Error())
+		return ExitFailed
+	}
 	if post {
 		return finish(ctx, a, now, secrets)
 	}
 
 	cfg, err := config.Load(getenv)
+	if native && cfg.AutoFinish {
+		err = errors.Join(err, noPostStep)
+	}
 	src := ghcontext.Load(a)
 	var evs []event.Event
 	cfgs := cfg.Each()
