@@ -108,12 +108,13 @@ func (c *Client) listEnvironment(ctx context.Context, ev event.Event) ([]*github
 }
 
 // earlier picks from list the deployments of ev's product older than id,
-// newest first: those whose payload names the product, as ours do.
+// newest first: those whose payload names the product, as ours do, but
+// not this run's (twins, never a previous version).
 func earlier(list []*github.Deployment, ev event.Event, id int64) []*github.Deployment {
 	var out []*github.Deployment
 	for _, d := range list {
 		p, ok := decodePayload(d.Payload)
-		if ok && d.GetID() < id && p["product"] != nil && fmt.Sprint(p["product"]) == ev.Product {
+		if ok && d.GetID() < id && p["product"] != nil && fmt.Sprint(p["product"]) == ev.Product && !ours(d, ev) {
 			out = append(out, d)
 		}
 	}
