@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,9 +45,11 @@ var growthCases = []struct {
 	{"rules=500", "", true},
 }
 
-// serveFakes serves a fake GitHub under /api/v3, and two fake Versioners:
-// /plain/, and /rules/ whose answers hold 500 passing rules_evaluated. It
-// prints "fakes ADDRESS" once listening, and serves until stdin closes.
+// serveFakes serves fake GitHubs under /gh/K/api/v3, a fresh one for
+// each K (the fake counts GitHub's rate limit of 5,000 requests), and two
+// fake Versioners: /plain/, and /rules/ whose answers hold 500 passing
+// rules_evaluated. It prints "fakes ADDRESS" once listening, and serves
+// until stdin closes.
 func serveFakes() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,17 +58,33 @@ func serveFakes() error {
 	plain, rules := fake.NewVersioner(apiKey), fake.NewVersioner(apiKey)
 	plain.PathPrefix, rules.PathPrefix = "/plain", "/rules"
 	rules.PassingRules(500)
-	gh := fake.NewGitHub(token, "acme", "shop")
+	var mu sync.Mutex
+	ghs := map[string]*fake.GitHub{}
 	mux := http.NewServeMux()
 	mux.Handle("/plain/", plain)
 	mux.Handle("/rules/", rules)
-	mux.Handle("/api/v3/", gh)
+	mux.HandleFunc("/gh/{k}/", func(w http.ResponseWriter, r *http.Request) {
+		k := r.PathValue("k")
+		mu.Lock()
+		gh := ghs[k]
+		if gh == nil {
+			gh = fake.NewGitHub(token, "acme", "shop")
+			gh.PathPrefix = "/gh/" + k + "/api/v3"
+			ghs[k] = gh
+		}
+		mu.Unlock()
+		gh.ServeHTTP(w, r)
+	})
 	fmt.Printf("fakes %s\n", ln.Addr())
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}()
-	return http.Serve(ln, mux)
+	// Each event's client keeps its connections open for the next request,
+	// as a step does until it exits; in one process they would pile up.
+	// The server closes them once idle, after the event is done.
+	srv := &http.Server{Handler: mux, IdleTimeout: 100 * time.Millisecond}
+	return srv.Serve(ln)
 }
 
 // startFakes starts this program again as the fakes' server, and returns
@@ -112,7 +132,7 @@ func growthRun(addr string, metadata string, rules bool, action, eventFile strin
 		if rules {
 			vURL = "http://" + addr + "/rules"
 		}
-		ctx := runner.Context("http://"+addr+"/api/v3", "")
+		ctx := runner.Context("", "")
 		ctx["GITHUB_EVENT_PATH"] = eventFile
 		dir, err := os.MkdirTemp("", "deploytrack-growth")
 		if err != nil {
@@ -138,15 +158,23 @@ func growthRun(addr string, metadata string, rules bool, action, eventFile strin
 			env["GITHUB_SHA"] = fmt.Sprintf("%040x", seq.n)
 			env["GITHUB_RUN_ID"] = fmt.Sprint(seq.n)
 			env["INPUT_ENVIRONMENT"] = fmt.Sprintf("growth-%d", seq.n)
+			// A fresh fake GitHub every 500 events, well within its rate limit.
+			env["GITHUB_API_URL"] = fmt.Sprintf("http://%s/gh/%d/api/v3", addr, seq.n/500)
 			before := cpuTime()
-			if code := step.Run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, time.Now); code != 0 {
-				b.Fatalf("run %d: exit code %d", i, code)
+			var out bytes.Buffer
+			if code := step.Run(context.Background(), nil, func(k string) string { return env[k] }, &out, time.Now); code != 0 {
+				growthErr = fmt.Errorf("run %d: exit code %d\n%s", i, code, out.String())
+				b.Fatal(growthErr)
 			}
 			cpu += cpuTime() - before
 		}
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// growthErr is why a growth benchmark failed: testing.Benchmark keeps its
+// log to itself.
+var growthErr error
 
 // seq numbers the operations of every case, so that each deploys a commit
 // of its own in an environment of its own.
@@ -189,7 +217,7 @@ func measureGrowth(cfg config) (*growthResult, error) {
 			gc := growthCases[i]
 			r := testing.Benchmark(growthRun(addr, gc.metadata, gc.rules, cfg.action, cfg.event))
 			if r.N == 0 {
-				return nil, fmt.Errorf("%s: the benchmark failed", gc.name)
+				return nil, fmt.Errorf("%s: the benchmark failed: %v", gc.name, growthErr)
 			}
 			cpu[i] = append(cpu[i], time.Duration(r.Extra["cpu-ns/op"]))
 			wall[i] = append(wall[i], time.Duration(r.NsPerOp()))

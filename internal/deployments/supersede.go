@@ -100,7 +100,7 @@ func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Repla
 
 // listEnvironment lists ev's environment's newest deployments.
 func (c *Client) listEnvironment(ctx context.Context, ev event.Event) ([]*github.Deployment, error) {
-	list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, envListOptions(ev))
+	list, resp, err := c.listDeployments(ctx, envListOptions(ev))
 	if err != nil {
 		return nil, c.explain(ctx, "list the deployments of environment "+ev.Environment, resp, err)
 	}
