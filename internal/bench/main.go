@@ -41,8 +41,16 @@ func main() {
 	latency := flag.Duration("latency", 100*time.Millisecond, "the latency put on every fake answer in the latency cases")
 	docker := flag.String("docker", "auto", "the container figures: auto (when dockerd is installed and this runs as root), on, off")
 	growth := flag.Bool("growth", true, "measure the growth budgets in process")
-	profile := flag.Bool("profile", false, "only run the first-event case, n times, to profile the binary from outside (perf record; see BENCHMARKS.md)")
+	profile := flag.Bool("profile", false, "only run the first-event case, n times (the environment holding up to n/10 earlier deployments), to profile the binary from outside (perf record; see BENCHMARKS.md)")
+	against := flag.String("against", "", "compare: only run the first-event case with -bin and with this other build of the action, interleaved, n times each, and print both medians")
 	flag.Parse()
+	if *against != "" {
+		if err := compare(context.Background(), os.Stdout, config{bin: *bin, action: *action, event: *event, runs: *runs}, *against); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if *profile {
 		if err := profileRuns(context.Background(), config{bin: *bin, action: *action, event: *event, runs: *runs}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -141,10 +149,57 @@ func profileRuns(ctx context.Context, cfg config) error {
 	c := &benchCase{name: "first event", binary: cfg.bin, meta: meta, event: cfg.event, dir: dir}
 	c.setUp()
 	defer c.close()
-	for range cfg.runs {
+	for i := range cfg.runs {
+		if i > 0 && i%(cfg.runs/10+1) == 0 {
+			// As in the benchmark, where a case's environment holds the
+			// deployments of at most 41 runs: a fresh fake now and then.
+			c.newGitHub()
+		}
 		if err := c.once(ctx, false, false); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// compare runs the first-event case with two builds of the action,
+// interleaved, each against fakes of its own, and prints the medians: what
+// a change saved, measured side by side.
+func compare(ctx context.Context, w io.Writer, cfg config, other string) error {
+	dir, err := os.MkdirTemp("", "deploytrack-compare")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if cfg.event, err = filepath.Abs(cfg.event); err != nil {
+		return err
+	}
+	meta, err := runner.ReadMetadata(cfg.action)
+	if err != nil {
+		return err
+	}
+	var cases []*benchCase
+	for i, bin := range []string{other, cfg.bin} {
+		c := &benchCase{name: bin, binary: bin, meta: meta, event: cfg.event, dir: filepath.Join(dir, fmt.Sprint(i))}
+		if err := os.Mkdir(c.dir, 0o755); err != nil {
+			return err
+		}
+		c.setUp()
+		defer c.close()
+		cases = append(cases, c)
+	}
+	load := loadAverage()
+	for round := -1; round < cfg.runs; round++ {
+		for k := range cases {
+			if err := cases[(k+round+2)%2].once(ctx, round >= 0, false); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(w, "first event, %d interleaved runs each, load average %s → %s\n", cfg.runs, load, loadAverage())
+	for _, c := range cases {
+		st := summarise(c)
+		fmt.Fprintf(w, "  %-40s wall %s (p95 %s)  CPU %s\n", c.name, ms(st.median), ms(st.p95), ms(st.cpu))
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func (c *Client) settleOn(ctx context.Context, ev event.Event, id, oldest int64)
 	if oldest == 0 || oldest >= id {
 		return Target{ID: id, Created: true}, nil // a newer twin is its creator's to retire
 	}
-	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, supersededRequest(ev, strconv.FormatInt(oldest, 10)))
+	resp, err := c.createStatus(ctx, id, supersededRequest(ev, strconv.FormatInt(oldest, 10)))
 	if err != nil {
 		return Target{ID: oldest}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, superseded by deployment %d", id, oldest), resp, err)
 	}

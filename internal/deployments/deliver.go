@@ -128,7 +128,7 @@ func (c *Client) deliver(ctx context.Context, ev event.Event, t Target, st *sett
 	} else {
 		prev.abandon()
 	}
-	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, req)
+	resp, err := c.createStatus(ctx, t.ID, req)
 	if err != nil {
 		err = c.explain(ctx, fmt.Sprintf("post a status to deployment %d", t.ID), resp, err)
 	}
@@ -143,7 +143,7 @@ func (c *Client) deliver(ctx context.Context, ev event.Event, t Target, st *sett
 		} else {
 			nt, serr := c.settleOn(ctx, ev, t.ID, st.oldest)
 			if nt.ID != t.ID && err == nil {
-				_, resp, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, nt.ID, req)
+				resp, err = c.createStatus(ctx, nt.ID, req)
 				if err != nil {
 					err = c.explain(ctx, fmt.Sprintf("post a status to deployment %d", nt.ID), resp, err)
 				}
@@ -243,7 +243,7 @@ func (c *Client) latestSuccess(ctx context.Context, list []*github.Deployment) (
 		if i == maxReads {
 			break
 		}
-		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), latestOptions())
+		statuses, resp, err := c.listStatuses(ctx, d.GetID(), latestOptions())
 		if err != nil {
 			return nil, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
 		}
@@ -263,7 +263,7 @@ func (c *Client) retire(ctx context.Context, ev event.Event, prev *previous, id 
 		return Replaced{}, prev.err
 	}
 	d := prev.d
-	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
+	resp, err := c.createStatus(ctx, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
 	if err != nil {
 		return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
 	}

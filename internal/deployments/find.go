@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/google/go-github/v62/github"
-	"github.com/google/go-querystring/query"
 
 	"github.com/deploytrack/deploytrack/internal/event"
 )
@@ -152,7 +151,7 @@ func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates [
 		if i == maxCandidates {
 			break
 		}
-		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), statusOptions())
+		statuses, resp, err := c.listStatuses(ctx, d.GetID(), statusOptions())
 		if err != nil {
 			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), resp, err)
 		}
@@ -198,47 +197,4 @@ func decodeObject(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	return p, dec.Decode(&p)
-}
-
-// listed is what the step reads of a listed deployment. GitHub's answer
-// carries some thirty fields more per deployment (the creator's URLs,
-// the app, the repository's URL): decoded into go-github's Deployment,
-// a list of 100 was a third of a step's CPU time. Unknown fields are
-// skipped, not kept.
-type listed struct {
-	ID          int64           `json:"id"`
-	SHA         string          `json:"sha"`
-	Environment string          `json:"environment"`
-	Payload     json.RawMessage `json:"payload"`
-	Creator     *struct {
-		Login string `json:"login"`
-	} `json:"creator"`
-	CreatedAt *github.Timestamp `json:"created_at"`
-}
-
-// listDeployments lists the repository's deployments as opts asks, each
-// with what listed keeps.
-func (c *Client) listDeployments(ctx context.Context, opts *github.DeploymentsListOptions) ([]*github.Deployment, *github.Response, error) {
-	q, err := query.Values(opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	req, err := c.gh.NewRequest("GET", fmt.Sprintf("repos/%s/%s/deployments?%s", c.owner, c.repo, q.Encode()), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	var page []listed
-	resp, err := c.gh.Do(ctx, req, &page)
-	if err != nil {
-		return nil, resp, err
-	}
-	out := make([]*github.Deployment, len(page))
-	for i, l := range page {
-		d := &github.Deployment{ID: &page[i].ID, SHA: &page[i].SHA, Environment: &page[i].Environment, Payload: l.Payload, CreatedAt: l.CreatedAt}
-		if l.Creator != nil {
-			d.Creator = &github.User{Login: &l.Creator.Login}
-		}
-		out[i] = d
-	}
-	return out, resp, nil
 }

@@ -81,14 +81,14 @@ func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Repla
 		if i == maxReads {
 			break
 		}
-		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), latestOptions())
+		statuses, resp, err := c.listStatuses(ctx, d.GetID(), latestOptions())
 		if err != nil {
 			return Replaced{}, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
 		}
 		if len(statuses) == 0 || statuses[0].GetState() != "success" {
 			continue
 		}
-		_, resp, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
+		resp, err = c.createStatus(ctx, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
 		if err != nil {
 			return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
 		}
