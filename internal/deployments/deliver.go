@@ -231,9 +231,14 @@ func (p *previous) below(id int64) {
 }
 
 // abandon ends the search, if the target's id was not given yet: the
-// step replaces nothing. A list under way ends on its own.
+// step replaces nothing. It waits for the environment's list, sent
+// already, so that no request of the step is still on its way when the
+// step ends.
 func (p *previous) abandon() {
-	p.below(0)
+	if p != nil {
+		p.below(0)
+		<-p.done
+	}
 }
 
 // latestSuccess reads the newest status of each of list, in order and at
