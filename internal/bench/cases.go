@@ -349,7 +349,7 @@ type result struct {
 // code wanted and, for a recorded event, both ids in its outputs.
 func (c *benchCase) step(ctx context.Context, bin string, with, env map[string]string) (result, error) {
 	var r result
-	environ := os.Environ()
+	var environ []string
 	var files map[string]string
 	if !c.floor {
 		var err error
@@ -357,7 +357,7 @@ func (c *benchCase) step(ctx context.Context, bin string, with, env map[string]s
 			return r, err
 		}
 	} else {
-		environ = nil
+		// A floor gets its variables alone, as a step gets the runner's.
 		for k, v := range env {
 			environ = append(environ, k+"="+v)
 		}

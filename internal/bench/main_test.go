@@ -76,3 +76,28 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestRefetches(t *testing.T) {
+	t.Parallel()
+	list := fake.Request{Method: "GET", Path: "/api/v3/repos/acme/shop/deployments", RawQuery: "environment=production&sha=abc"}
+	env := fake.Request{Method: "GET", Path: "/api/v3/repos/acme/shop/deployments", RawQuery: "environment=production"}
+	create := fake.Request{Method: "POST", Path: "/api/v3/repos/acme/shop/deployments"}
+	tests := []struct {
+		name string
+		reqs []fake.Request
+		want int
+	}{
+		{"a second look after a create is no refetch", []fake.Request{list, env, create, list}, 0},
+		{"a second look without a create is", []fake.Request{list, env, list}, 1},
+		{"a third look is", []fake.Request{list, create, list, list}, 1},
+		{"the environment's list twice is", []fake.Request{list, env, env}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := refetches(tt.reqs); len(got) != tt.want {
+				t.Errorf("refetches = %q, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/google/go-github/v62/github"
@@ -19,8 +18,8 @@ import (
 // that a step costs fewer round trips. status is called once the
 // deployment is known; it may wait (for Versioner's preflight answer).
 //
-// For a deployment of ours (without github-deployment: auto) and a
-// success, which replaces the product's previous version:
+// For a deployment of ours and a success, which replaces the product's
+// previous version:
 //
 //	first event:     list ∥ environment's list  → create ∥ previous's status
 //	                 → second list ∥ status ∥ inactive to the previous
@@ -170,9 +169,9 @@ type settling struct {
 	err    error
 }
 
-// startSettle takes the second look of the step that created
-// its deployment, on the round's second list once every product of the round has
-// found or created its own.
+// startSettle takes the second look of a step that created its
+// deployment, on the round's second list, once every product of the round
+// has found or created its own.
 func (c *Client) startSettle(ctx context.Context, ev event.Event, r *round) *settling {
 	st := &settling{done: make(chan struct{})}
 	go func() {
@@ -267,11 +266,5 @@ func (c *Client) retire(ctx context.Context, ev event.Event, prev *previous, id 
 	if prev.err != nil || prev.d == nil || prev.d.GetID() >= id || ours(prev.d, ev) {
 		return Replaced{}, prev.err
 	}
-	d := prev.d
-	resp, err := c.createStatus(ctx, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
-	if err != nil {
-		return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
-	}
-	p, _ := decodePayload(d.Payload)
-	return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
+	return c.markReplaced(ctx, ev, prev.d, id)
 }

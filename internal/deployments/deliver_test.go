@@ -26,10 +26,9 @@ import (
 // once share one. The latency keeps requests sent at once from finding
 // each other answered.
 type chain struct {
-	mu    sync.Mutex
-	done  int // the deepest round trip answered so far
-	trips map[string]int
-	seen  []string
+	mu   sync.Mutex
+	done int // the deepest round trip answered so far
+	seen []string
 }
 
 func (c *chain) wrap(h http.Handler) http.Handler {

@@ -77,25 +77,22 @@ func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Repla
 	if err != nil {
 		return Replaced{}, err
 	}
-	for i, d := range earlier(list, ev, id) {
-		if i == maxReads {
-			break
-		}
-		statuses, resp, err := c.listStatuses(ctx, d.GetID(), latestOptions())
-		if err != nil {
-			return Replaced{}, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
-		}
-		if len(statuses) == 0 || statuses[0].GetState() != "success" {
-			continue
-		}
-		resp, err = c.createStatus(ctx, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
-		if err != nil {
-			return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
-		}
-		p, _ := decodePayload(d.Payload)
-		return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
+	d, err := c.latestSuccess(ctx, earlier(list, ev, id))
+	if err != nil || d == nil {
+		return Replaced{}, err
 	}
-	return Replaced{}, nil
+	return c.markReplaced(ctx, ev, d, id)
+}
+
+// markReplaced posts inactive to d, the product's previous version,
+// replaced by deployment id.
+func (c *Client) markReplaced(ctx context.Context, ev event.Event, d *github.Deployment, id int64) (Replaced, error) {
+	resp, err := c.createStatus(ctx, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
+	if err != nil {
+		return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
+	}
+	p, _ := decodePayload(d.Payload)
+	return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
 }
 
 // listEnvironment lists ev's environment's newest deployments.
