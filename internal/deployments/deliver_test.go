@@ -23,8 +23,8 @@ import (
 // chain serves h and numbers the round trip each request is in: one more
 // than the deepest request answered before it arrived. A request sent
 // only once another was answered is a round trip later; requests sent at
-// once share one. The latency keeps requests sent at once from finding
-// each other answered.
+// once share one. The latency (100 ms) keeps requests sent at once from
+// finding each other answered, even on a loaded machine.
 type chain struct {
 	mu   sync.Mutex
 	done int // the deepest round trip answered so far
@@ -104,7 +104,7 @@ func TestDeliverRoundTrips(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			gh.SetLatency(30 * time.Millisecond)
+			gh.SetLatency(100 * time.Millisecond)
 			c.mu.Lock()
 			c.done, c.seen = 0, nil
 			c.mu.Unlock()
