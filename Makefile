@@ -79,9 +79,13 @@ demo: build
 	$(GO) run ./internal/demo -bin bin/deploytrack
 
 # What a step costs (BENCHMARKS.md): the hot paths' benchmarks with their
-# allocations, then the release binary as a whole process against the
-# fakes, beside a do-nothing Go binary, with a PASS or FAIL line for each
-# budget (it exits 1 when one fails). Not part of make test.
+# allocations, then internal/bench: the release binary as a whole process
+# against the fakes (over HTTP and over HTTPS with a test CA), beside the
+# floors it builds (a bare Go binary, and one linking what the action links),
+# the growth budgets in process, and, as root with Debian's docker.io, docker
+# run of the image on a private dockerd it starts and stops by its pid (-docker
+# off skips it). A PASS or FAIL line for each budget; it exits 1 when one
+# fails. Not part of make test.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	$(GO) run ./internal/bench -bin bin/deploytrack

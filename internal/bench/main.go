@@ -1,39 +1,69 @@
 // Command bench measures what one step of the action costs as a whole
 // process: the built binary, run the way the GitHub runner runs a container
-// action, against the project's fakes of Versioner and GitHub on loopback,
-// beside a do-nothing static Go binary that it builds itself (the floor).
-// Runs of every case are interleaved, so that the noise of a shared machine
-// falls on all of them alike. It prints a table and one PASS or FAIL line
-// per budget, and exits 1 when a budget fails. `make bench` runs it.
+// action, against the project's fakes of Versioner and GitHub on loopback
+// (over HTTP, and over HTTPS with a test CA), beside do-nothing Go binaries
+// that it builds itself (the floors, see floors.go). Runs of every case are
+// interleaved, so that the noise of a shared machine falls on all of them
+// alike. It also measures, in process, what a large input or answer adds
+// to the action's own CPU time (growth.go), and, when it can start a
+// Docker engine of its own, what docker run of the image costs
+// (container.go). It prints a table and one PASS or FAIL line per budget,
+// and exits 1 when a budget fails. `make bench` runs it.
 package main
 
 import (
 	"context"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
-// floorSource is the floor: a Go program that does nothing, built like
-// the action's release binary. It costs what starting any Go program
-// costs on this machine, measured in the same run.
-const floorSource = "package main\n\nfunc main() {}\n"
-
 func main() {
+	if os.Getenv(fakesEnv) != "" {
+		if err := serveFakes(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: fakes:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	bin := flag.String("bin", "bin/deploytrack", "the deploytrack binary to measure, built by `make build`")
 	action := flag.String("action", "action.yml", "the action metadata")
 	event := flag.String("event", "testdata/events/push.json", "the event payload the steps get (GITHUB_EVENT_PATH)")
 	runs := flag.Int("n", 30, "timed runs of each case (at least 30)")
-	latency := flag.Duration("latency", 200*time.Millisecond, "the latency put on every fake answer in the concurrency case")
+	latency := flag.Duration("latency", 100*time.Millisecond, "the latency put on every fake answer in the latency cases")
+	docker := flag.String("docker", "auto", "the container figures: auto (when dockerd is installed and this runs as root), on, off")
+	growth := flag.Bool("growth", true, "measure the growth budgets in process")
+	profile := flag.Bool("profile", false, "only run the first-event case, n times (the environment holding up to n/10 earlier deployments), to profile the binary from outside (perf record; see BENCHMARKS.md)")
+	against := flag.String("against", "", "compare: only run the first-event case with -bin and with this other build of the action, interleaved, n times each, and print both medians")
 	flag.Parse()
+	if *against != "" {
+		if err := compare(context.Background(), os.Stdout, config{bin: *bin, action: *action, event: *event, runs: *runs}, *against); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	if *profile {
+		if err := profileRuns(context.Background(), config{bin: *bin, action: *action, event: *event, runs: *runs}); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if *runs < 30 {
 		fmt.Fprintln(os.Stderr, "bench: -n must be at least 30: a median and a p95 of fewer runs say little")
 		os.Exit(2)
 	}
-	ok, err := bench(context.Background(), os.Stdout, config{bin: *bin, action: *action, event: *event, runs: *runs, latency: *latency})
+	ok, err := bench(context.Background(), os.Stdout, config{bin: *bin, action: *action, event: *event, runs: *runs,
+		latency: *latency, docker: *docker, growth: *growth})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
@@ -47,6 +77,8 @@ type config struct {
 	bin, action, event string
 	runs               int
 	latency            time.Duration
+	docker             string
+	growth             bool
 }
 
 // bench measures every case and prints the table and the budgets. It
@@ -64,11 +96,15 @@ func bench(ctx context.Context, w io.Writer, cfg config) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(dir)
-	floor, err := goBuild(dir, "floor", floorSource, "")
+	bins := binaries{action: cfg.bin}
+	if bins.bare, bins.libs, bins.https, err = floors(dir); err != nil {
+		return false, err
+	}
+	caFile, err := writeCA(dir)
 	if err != nil {
 		return false, err
 	}
-	cases, err := newCases(cfg, dir, floor)
+	cases, err := newCases(cfg, dir, bins, caFile)
 	if err != nil {
 		return false, err
 	}
@@ -77,10 +113,103 @@ func bench(ctx context.Context, w io.Writer, cfg config) (bool, error) {
 			c.close()
 		}
 	}()
+	r := results{m: m, cases: cases, latency: cfg.latency}
 	start, load := time.Now(), loadAverage()
 	if err := measure(ctx, cases, cfg.runs); err != nil {
 		return false, err
 	}
 	m.took, m.load = time.Since(start), load+" → "+loadAverage()
-	return report(w, m, cases, cfg.latency), nil
+	if cfg.growth {
+		if r.growth, err = measureGrowth(cfg); err != nil {
+			return false, fmt.Errorf("growth: %w", err)
+		}
+	}
+	if r.container, err = measureContainers(ctx, cfg, dir, bins); err != nil {
+		return false, fmt.Errorf("containers: %w", err)
+	}
+	return report(w, r), nil
+}
+
+// profileRuns runs the first-event case cfg.runs times and nothing else,
+// so that a profiler started around this process (perf record -g) sees
+// the binary's whole life, start-up included, many times over.
+func profileRuns(ctx context.Context, cfg config) error {
+	dir, err := os.MkdirTemp("", "deploytrack-profile")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if cfg.event, err = filepath.Abs(cfg.event); err != nil {
+		return err
+	}
+	meta, err := runner.ReadMetadata(cfg.action)
+	if err != nil {
+		return err
+	}
+	c := &benchCase{name: "first event", binary: cfg.bin, meta: meta, event: cfg.event, dir: dir}
+	c.setUp()
+	defer c.close()
+	for i := range cfg.runs {
+		if i > 0 && i%(cfg.runs/10+1) == 0 {
+			// As in the benchmark, where a case's environment holds the
+			// deployments of at most 41 runs: a fresh fake now and then.
+			c.newGitHub()
+		}
+		if err := c.once(ctx, false, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compare runs the first-event case with two builds of the action,
+// interleaved, each against fakes of its own, and prints the medians: what
+// a change saved, measured side by side.
+func compare(ctx context.Context, w io.Writer, cfg config, other string) error {
+	dir, err := os.MkdirTemp("", "deploytrack-compare")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if cfg.event, err = filepath.Abs(cfg.event); err != nil {
+		return err
+	}
+	meta, err := runner.ReadMetadata(cfg.action)
+	if err != nil {
+		return err
+	}
+	var cases []*benchCase
+	for i, bin := range []string{other, cfg.bin} {
+		c := &benchCase{name: bin, binary: bin, meta: meta, event: cfg.event, dir: filepath.Join(dir, fmt.Sprint(i))}
+		if err := os.Mkdir(c.dir, 0o755); err != nil {
+			return err
+		}
+		c.setUp()
+		defer c.close()
+		cases = append(cases, c)
+	}
+	load := loadAverage()
+	for round := -1; round < cfg.runs; round++ {
+		for k := range cases {
+			if err := cases[(k+round+2)%2].once(ctx, round >= 0, false); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(w, "first event, %d interleaved runs each, load average %s → %s\n", cfg.runs, load, loadAverage())
+	for _, c := range cases {
+		st := summarise(c)
+		fmt.Fprintf(w, "  %-40s wall %s (p95 %s)  CPU %s\n", c.name, ms(st.median), ms(st.p95), ms(st.cpu))
+	}
+	return nil
+}
+
+// writeCA writes the certificate every TLS server of httptest presents
+// (its own test CA's) as a PEM file, for SSL_CERT_FILE: the binaries then
+// trust the fakes as a runner behind a private CA trusts its proxy.
+func writeCA(dir string) (string, error) {
+	s := httptest.NewTLSServer(http.NotFoundHandler())
+	defer s.Close()
+	f := filepath.Join(dir, "ca.pem")
+	return f, os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o644)
 }

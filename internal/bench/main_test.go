@@ -44,19 +44,6 @@ func TestMedianAndPercentile(t *testing.T) {
 	}
 }
 
-func TestPairedDelta(t *testing.T) {
-	t.Parallel()
-	// The machine slows down in the middle rounds; the pairs still differ by 1 ms.
-	a, b := &benchCase{}, &benchCase{}
-	for i, base := range millis(10, 30, 30, 10, 11) {
-		a.samples = append(a.samples, sample{took: base + time.Millisecond})
-		b.samples = append(b.samples, sample{took: base + time.Duration(i%2)*time.Microsecond})
-	}
-	if got := pairedDelta(a, b, took); got < 999*time.Microsecond || got > time.Millisecond {
-		t.Errorf("pairedDelta = %v, want about 1ms", got)
-	}
-}
-
 func TestPeakRSS(t *testing.T) {
 	t.Parallel()
 	child, own, err := peakRSS("::warning::x\n\npeakrss 7864 1944\n")
@@ -79,7 +66,7 @@ func TestNames(t *testing.T) {
 		{Method: "POST", Path: "/api/v3/repos/acme/shop/deployments/1/statuses", Status: 201},
 		{Method: "GET", Path: "/api/v3/repos/acme/shop/deployments/1", Status: 200},
 	})
-	want := []string{"event", "list", "create (502)", "status", "GET 1"}
+	want := []string{"event", "envlist", "create (502)", "status", "GET 1"}
 	if len(got) != len(want) {
 		t.Fatalf("names = %q, want %q", got, want)
 	}
@@ -87,5 +74,30 @@ func TestNames(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("names = %q, want %q", got, want)
 		}
+	}
+}
+
+func TestRefetches(t *testing.T) {
+	t.Parallel()
+	list := fake.Request{Method: "GET", Path: "/api/v3/repos/acme/shop/deployments", RawQuery: "environment=production&sha=abc"}
+	env := fake.Request{Method: "GET", Path: "/api/v3/repos/acme/shop/deployments", RawQuery: "environment=production"}
+	create := fake.Request{Method: "POST", Path: "/api/v3/repos/acme/shop/deployments"}
+	tests := []struct {
+		name string
+		reqs []fake.Request
+		want int
+	}{
+		{"a second look after a create is no refetch", []fake.Request{list, env, create, list}, 0},
+		{"a second look without a create is", []fake.Request{list, env, list}, 1},
+		{"a third look is", []fake.Request{list, create, list, list}, 1},
+		{"the environment's list twice is", []fake.Request{list, env, env}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := refetches(tt.reqs); len(got) != tt.want {
+				t.Errorf("refetches = %q, want %d", got, tt.want)
+			}
+		})
 	}
 }

@@ -93,7 +93,9 @@ func itoa(n int64) string {
 `
 
 // goBuild builds the Go source src as a static, stripped binary, with
-// the release flags of `make build` and extra -ldflags.
+// the release flags of `make build` and extra -ldflags. It builds from
+// the current directory, the module's root, so that the source may import
+// the libraries the module requires.
 func goBuild(dir, name, src, ldflags string) (string, error) {
 	file := filepath.Join(dir, name+".go")
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
@@ -101,7 +103,6 @@ func goBuild(dir, name, src, ldflags string) (string, error) {
 	}
 	bin := filepath.Join(dir, name)
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", strings.TrimSpace("-s -w "+ldflags), "-o", bin, file)
-	build.Dir = dir
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building %s: %v\n%s", name, err, out)

@@ -36,10 +36,16 @@ func (c *Client) settle(ctx context.Context, ev event.Event, id int64) (Target, 
 	if err != nil {
 		return Target{ID: id, Created: true}, err
 	}
+	return c.settleOn(ctx, ev, id, oldest)
+}
+
+// settleOn settles the step that created deployment id on oldest, the
+// oldest of this run's deployments of ev that its second look found.
+func (c *Client) settleOn(ctx context.Context, ev event.Event, id, oldest int64) (Target, error) {
 	if oldest == 0 || oldest >= id {
 		return Target{ID: id, Created: true}, nil // a newer twin is its creator's to retire
 	}
-	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, id, supersededRequest(ev, strconv.FormatInt(oldest, 10)))
+	resp, err := c.createStatus(ctx, id, supersededRequest(ev, strconv.FormatInt(oldest, 10)))
 	if err != nil {
 		return Target{ID: oldest}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, superseded by deployment %d", id, oldest), resp, err)
 	}

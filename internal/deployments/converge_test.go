@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/go-github/v62/github"
 
 	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/event"
@@ -39,13 +40,17 @@ func racing(t *testing.T, gh *fake.GitHub, n int) *httptest.Server {
 func TestConcurrentStepsConverge(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		steps int
-		where deployments.Where
+		name    string
+		steps   int
+		where   deployments.Where
+		deliver bool // Deliver, as the step calls it, instead of Target then Post
 	}{
 		{name: "two steps", steps: 2},
 		{name: "five steps", steps: 5},
 		{name: "two steps with github-deployment auto", steps: 2, where: deployments.Where{Auto: true, RunSHA: sha}},
+		{name: "two steps, Deliver", steps: 2, deliver: true},
+		{name: "five steps, Deliver", steps: 5, deliver: true},
+		{name: "five steps with github-deployment auto, Deliver", steps: 5, where: deployments.Where{Auto: true, RunSHA: sha}, deliver: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,8 +74,12 @@ func TestConcurrentStepsConverge(t *testing.T) {
 						errs[i] = err
 						return
 					}
-					target, err := c.Target(ctx, ev, tt.where)
-					if err == nil {
+					var target deployments.Target
+					if tt.deliver {
+						target, err = c.Deliver(ctx, ev, tt.where, func() *github.DeploymentStatusRequest {
+							return deployments.StatusRequest(ev, "in_progress", "")
+						})
+					} else if target, err = c.Target(ctx, ev, tt.where); err == nil {
 						err = c.Post(ctx, ev, tt.where, &target, deployments.StatusRequest(ev, "in_progress", ""))
 					}
 					ids[i], errs[i] = target.ID, err
@@ -94,15 +103,22 @@ func TestConcurrentStepsConverge(t *testing.T) {
 				}
 			}
 			live := 0
+			started := fake.Status{State: "in_progress", Description: "web 1.2.3: started", LogURL: runURL}
 			for _, d := range made {
 				var want []fake.Status
-				if d.ID == oldest {
+				retired := fake.Status{State: "inactive", LogURL: runURL,
+					Description: fmt.Sprintf("superseded by deployment %d: another step of this run created it at the same moment", oldest)}
+				switch {
+				case d.ID == oldest:
 					for range tt.steps {
-						want = append(want, fake.Status{State: "in_progress", Description: "web 1.2.3: started", LogURL: runURL})
+						want = append(want, started)
 					}
-				} else {
-					want = []fake.Status{{State: "inactive", LogURL: runURL,
-						Description: fmt.Sprintf("superseded by deployment %d: another step of this run created it at the same moment", oldest)}}
+				case tt.deliver:
+					// Deliver posts the status to its own while it looks
+					// again, and retires it when it lost.
+					want = []fake.Status{started, retired}
+				default:
+					want = []fake.Status{retired}
 				}
 				if diff := cmp.Diff(want, d.Statuses); diff != "" {
 					t.Errorf("statuses of deployment %d (-want +got):\n%s", d.ID, diff)

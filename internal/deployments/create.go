@@ -40,7 +40,7 @@ func CreateRequest(ev event.Event) *github.DeploymentRequest {
 func (c *Client) create(ctx context.Context, ev event.Event) (Target, error) {
 	const tries = 3
 	for try := 1; ; try++ {
-		d, resp, err := c.gh.Repositories.CreateDeployment(httpx.NoReplay(ctx), c.owner, c.repo, CreateRequest(ev))
+		d, resp, err := c.createDeployment(httpx.NoReplay(ctx), CreateRequest(ev))
 		if err == nil && d.GetID() != 0 {
 			return Target{ID: d.GetID(), Created: true}, nil
 		}

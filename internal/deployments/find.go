@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/go-github/v62/github"
 
@@ -38,13 +39,19 @@ const runnerLogin = "github-actions[bot]"
 // oldest (see settle), reading past the page it found one on while that
 // page ends within sameMoment of it.
 func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, []*github.Deployment, error) {
+	return c.scanPages(ctx, ev, c.newPages(ev, sha))
+}
+
+// scanPages is scan over pages, which the products of a step may share
+// (see Lists).
+func (c *Client) scanPages(ctx context.Context, ev event.Event, p *pages) (int64, []*github.Deployment, error) {
 	var candidates []*github.Deployment
 	var oldest *github.Deployment
-	opts := listOptions(ev, sha)
-	for page := 0; page < maxPages; page++ {
-		list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, opts)
+	next := 0
+	for n := 0; n < maxPages; n++ {
+		list, following, err := p.get(ctx, next)
 		if err != nil {
-			return 0, nil, c.explain(ctx, "list deployments", resp, err)
+			return 0, nil, err
 		}
 		for _, d := range list {
 			switch {
@@ -56,12 +63,56 @@ func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, [
 				candidates = append(candidates, d)
 			}
 		}
-		if resp.NextPage == 0 || oldest != nil && (len(list) == 0 || !twinMayFollow(oldest, list[len(list)-1])) {
+		if following == 0 || oldest != nil && (len(list) == 0 || !twinMayFollow(oldest, list[len(list)-1])) {
 			break
 		}
-		opts.Page = resp.NextPage
+		next = following
 	}
 	return oldest.GetID(), candidates, nil
+}
+
+// pages are the pages of one list of a commit's deployments in an
+// environment, each fetched once, when a scan first reads it.
+type pages struct {
+	c    *Client
+	ev   event.Event // its SHA is the commit listed
+	mu   sync.Mutex
+	byNo map[int]*page
+}
+
+type page struct {
+	once sync.Once
+	list []*github.Deployment
+	next int // the following page's number, 0 for none
+	err  error
+}
+
+func (c *Client) newPages(ev event.Event, sha string) *pages {
+	ev.SHA = sha
+	return &pages{c: c, ev: ev, byNo: map[int]*page{}}
+}
+
+// get returns page no (0: the first) and the number of the one after it.
+func (p *pages) get(ctx context.Context, no int) ([]*github.Deployment, int, error) {
+	p.mu.Lock()
+	pg := p.byNo[no]
+	if pg == nil {
+		pg = &page{}
+		p.byNo[no] = pg
+	}
+	p.mu.Unlock()
+	pg.once.Do(func() {
+		opts := listOptions(p.ev, p.ev.SHA)
+		opts.Page = no
+		var resp *github.Response
+		pg.list, resp, pg.err = p.c.listDeployments(ctx, opts)
+		if pg.err != nil {
+			pg.err = p.c.explain(ctx, "list deployments", resp, pg.err)
+			return
+		}
+		pg.next = resp.NextPage
+	})
+	return pg.list, pg.next, pg.err
 }
 
 // listOptions asks for the deployments of sha in ev's environment, a page
@@ -100,7 +151,7 @@ func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates [
 		if i == maxCandidates {
 			break
 		}
-		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), statusOptions())
+		statuses, resp, err := c.listStatuses(ctx, d.GetID(), statusOptions())
 		if err != nil {
 			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), resp, err)
 		}

@@ -38,7 +38,7 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 		}
 		plan = append(plan, PlannedRequest{line, status})
 		if replaces {
-			plan = append(plan, replacePlan(base, ev, job)...)
+			plan = append(plan, replacePlan(base, ev, job, all[0] == findOurs)...)
 		}
 		return plan
 	}
@@ -68,27 +68,32 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 			plan = append(plan, PlannedRequest{"POST " + base + " (" + when + ")", CreateRequest(ev)})
 		case settleOurs:
 			plan = append(plan,
-				PlannedRequest{Line: list(ev.SHA) + " (only after a create: another step of this run may have created the same deployment at the same moment, and every step keeps the oldest)"},
-				PlannedRequest{"POST " + base + "/{id}/statuses (only when the oldest is another step's: the one this step created becomes inactive, and the status below goes to the oldest)", supersededRequest(ev, "{oldest}")})
+				PlannedRequest{Line: list(ev.SHA) + " (only after a create, at the same time as the status below: another step of this run may have created the same deployment at the same moment, and every step keeps the oldest; once for all the step's products at this commit in this environment)"},
+				PlannedRequest{"POST " + base + "/{id}/statuses (only when the oldest is another step's: once the status below is in, the one this step created becomes inactive, and the status goes to the oldest too)", supersededRequest(ev, "{oldest}")})
 		}
 	}
 	return final("POST " + base + "/{id}/statuses")
 }
 
-// replacePlan is what a success on a deployment of ours sends after its
+// replacePlan is what a success on a deployment of ours sends besides its
 // status (see supersede); job says the status may go to the job's own
-// deployment instead, which sends none of it.
-func replacePlan(base string, ev event.Event, job bool) []PlannedRequest {
+// deployment instead, which needs none of it; listed says the step lists
+// the commit's deployments first (Deliver sends the environment's list
+// with it), else the deployment is known and it follows the success.
+func replacePlan(base string, ev event.Event, job, listed bool) []PlannedRequest {
 	when := "after the success"
+	if listed {
+		when = "at the same time as the first list"
+	}
 	if job {
-		when = "only after a success on a deployment of ours"
+		when += ", used only for a success on a deployment of ours"
 	}
 	return []PlannedRequest{
 		{Line: "GET " + base + "?" + encode(envListOptions(ev)) + " (" + when + ": the environment's newest deployments, of every commit, for the earlier ones of " + ev.Product +
 			"; once for all the step's products in this environment)"},
-		{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (the newest status of each earlier deployment of %s, newest first, at most %d, until one is success: the version this one replaces)",
+		{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (as soon as that list and this step's deployment are known: the newest status of each earlier deployment of %s, newest first, at most %d, until one is success: the version this one replaces)",
 			base, encode(latestOptions()), ev.Product, maxReads)},
-		{"POST " + base + "/{id}/statuses (to that one, if any: it becomes inactive; no other product's deployment is touched)", replacedRequest(ev, "{ours}")},
+		{"POST " + base + "/{id}/statuses (to that one, if any, at the same time as the success: it becomes inactive; no other product's deployment is touched)", replacedRequest(ev, "{ours}")},
 	}
 }
 

@@ -77,30 +77,27 @@ func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Repla
 	if err != nil {
 		return Replaced{}, err
 	}
-	for i, d := range earlier(list, ev, id) {
-		if i == maxReads {
-			break
-		}
-		statuses, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.GetID(), latestOptions())
-		if err != nil {
-			return Replaced{}, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
-		}
-		if len(statuses) == 0 || statuses[0].GetState() != "success" {
-			continue
-		}
-		_, resp, err = c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
-		if err != nil {
-			return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
-		}
-		p, _ := decodePayload(d.Payload)
-		return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
+	d, err := c.latestSuccess(ctx, earlier(list, ev, id))
+	if err != nil || d == nil {
+		return Replaced{}, err
 	}
-	return Replaced{}, nil
+	return c.markReplaced(ctx, ev, d, id)
+}
+
+// markReplaced posts inactive to d, the product's previous version,
+// replaced by deployment id.
+func (c *Client) markReplaced(ctx context.Context, ev event.Event, d *github.Deployment, id int64) (Replaced, error) {
+	resp, err := c.createStatus(ctx, d.GetID(), replacedRequest(ev, strconv.FormatInt(id, 10)))
+	if err != nil {
+		return Replaced{}, c.explain(ctx, fmt.Sprintf("mark deployment %d inactive, replaced by deployment %d", d.GetID(), id), resp, err)
+	}
+	p, _ := decodePayload(d.Payload)
+	return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
 }
 
 // listEnvironment lists ev's environment's newest deployments.
 func (c *Client) listEnvironment(ctx context.Context, ev event.Event) ([]*github.Deployment, error) {
-	list, resp, err := c.gh.Repositories.ListDeployments(ctx, c.owner, c.repo, envListOptions(ev))
+	list, resp, err := c.listDeployments(ctx, envListOptions(ev))
 	if err != nil {
 		return nil, c.explain(ctx, "list the deployments of environment "+ev.Environment, resp, err)
 	}
@@ -108,12 +105,13 @@ func (c *Client) listEnvironment(ctx context.Context, ev event.Event) ([]*github
 }
 
 // earlier picks from list the deployments of ev's product older than id,
-// newest first: those whose payload names the product, as ours do.
+// newest first: those whose payload names the product, as ours do, but
+// not this run's (twins, never a previous version).
 func earlier(list []*github.Deployment, ev event.Event, id int64) []*github.Deployment {
 	var out []*github.Deployment
 	for _, d := range list {
 		p, ok := decodePayload(d.Payload)
-		if ok && d.GetID() < id && p["product"] != nil && fmt.Sprint(p["product"]) == ev.Product {
+		if ok && d.GetID() < id && p["product"] != nil && fmt.Sprint(p["product"]) == ev.Product && !ours(d, ev) {
 			out = append(out, d)
 		}
 	}

@@ -198,6 +198,6 @@ func (c *Client) post(ctx context.Context, ev event.Event, t Target, r *github.D
 	if superseding(ev, t, r) {
 		r = withoutAutoInactive(r)
 	}
-	_, resp, err := c.gh.Repositories.CreateDeploymentStatus(ctx, c.owner, c.repo, t.ID, r)
+	resp, err := c.createStatus(ctx, t.ID, r)
 	return resp, err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,9 +44,12 @@ func wantCode(t *testing.T, r result, code int) {
 	}
 }
 
+// wantPaths checks the requests a fake received, in any order: a step
+// sends at once the requests that do not depend on each other (see
+// deployments.Deliver), which then arrive in either order.
 func wantPaths(t *testing.T, who string, reqs []fake.Request, want ...string) {
 	t.Helper()
-	if diff := cmp.Diff(want, paths(reqs)); diff != "" {
+	if diff := cmp.Diff(slices.Sorted(slices.Values(want)), slices.Sorted(slices.Values(paths(reqs)))); diff != "" {
 		t.Errorf("%s received (-want +got):\n%s", who, diff)
 	}
 }

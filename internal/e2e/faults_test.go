@@ -88,6 +88,11 @@ func TestFaults(t *testing.T) {
 	vfault := func(f fake.Fault) func(*testing.T, *world) { return vfault2(f) }
 	gfault := func(method, suffix string, f fake.Fault) func(*testing.T, *world) {
 		f.Method, f.PathSuffix = method, suffix
+		if method == "GET" && suffix == "/deployments" {
+			// The commit's list, not the environment's, which a success
+			// sends at the same moment (deployments.Deliver).
+			f.Query = "sha="
+		}
 		return func(_ *testing.T, w *world) { w.github.Inject(f) }
 	}
 	html := fake.Fault{Status: 200, Header: http.Header{"Content-Type": {"text/html; charset=utf-8"}},
@@ -253,7 +258,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "a body that trickles in slower than the timeout", api: "GitHub", with: map[string]string{"timeout": "3"},
 			inject: gfault("POST", "/statuses", fake.Fault{Trickle: 200 * time.Millisecond}),
-			code:   1, versioner: vOK, github: []string{ghList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
+			code:   1, versioner: vOK, github: []string{ghList, ghEnvList, ghCreate, ghList, ghStatus("1")}, events: 1, states: githubOK, outputs: [2]string{set, "1"},
 			stdout:  []string{"::error title=GitHub deployment::timed out after 3s waiting for GitHub"},
 			summary: []string{versionerOK, "Posting the status of GitHub deployment 1 failed: timed out after 3s waiting for GitHub"},
 			took:    6 * time.Second,
@@ -267,7 +272,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "200 with an HTML page", api: "GitHub",
 			inject: gfault("GET", "/deployments", html),
-			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
+			code:   1, versioner: vOK, github: []string{ghList, ghEnvList}, events: 1, outputs: [2]string{set, ""},
 			stdout:  []string{"::error title=GitHub deployment::GitHub answered 200 OK when asked to list deployments in acme/shop, but with an HTML page, not the API's JSON: check that GITHUB_API_URL (http://127.0.0.1:"},
 			summary: []string{versionerOK, "Recording on GitHub failed: GitHub answered 200 OK when asked to list deployments"},
 		},
@@ -310,7 +315,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "501 is not retried", api: "GitHub",
 			inject: gfault("GET", "/deployments", fake.Fault{Status: 501, Body: `{"message":"Not Implemented"}`}),
-			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
+			code:   1, versioner: vOK, github: []string{ghList, ghEnvList}, events: 1, outputs: [2]string{set, ""},
 			stdout:  []string{"::error title=GitHub deployment::GitHub answered 501 Not Implemented when asked to list deployments in acme/shop: Not Implemented"},
 			summary: []string{versionerOK, "Recording on GitHub failed: GitHub answered 501 Not Implemented"},
 		},
@@ -324,7 +329,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "Retry-After past the deadline gives up at once", api: "GitHub",
 			inject: gfault("GET", "/deployments", fake.Fault{Status: 503, Header: http.Header{"Retry-After": {"3600"}}}),
-			code:   1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
+			code:   1, versioner: vOK, github: []string{ghList, ghEnvList}, events: 1, outputs: [2]string{set, ""},
 			stdout: []string{"::error title=GitHub deployment::GitHub: could not list deployments: GitHub: answered 503 Service Unavailable (Retry-After 1h0m0s); the next try is due in 1h0m0s, but only ",
 				"of the timeout is left: gave up rather than wait past it"},
 			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not list deployments: GitHub: answered 503"},
@@ -340,7 +345,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "403 secondary rate limit named only in the message", api: "GitHub",
 			inject: gfault("POST", "/deployments", fake.Fault{Status: 403, Body: secondary}),
-			code:   1, versioner: vOK, github: []string{ghList, ghCreate}, events: 1, outputs: [2]string{set, ""},
+			code:   1, versioner: vOK, github: []string{ghList, ghEnvList, ghCreate}, events: 1, outputs: [2]string{set, ""},
 			stdout: []string{"::error title=GitHub deployment::GitHub: could not create a deployment: GitHub: answered 403: secondary rate limit (secondary rate limit: at least a minute); the next try is due in 1m0s, but only ",
 				"of the timeout is left: gave up rather than wait past it (raise the timeout input to wait longer)"},
 			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not create a deployment: GitHub: answered 403: secondary rate limit"},
@@ -369,7 +374,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, w *world) {
 				gfault("GET", "/deployments", fake.Fault{Status: 403, Header: primary(time.Hour), Body: `{"message":"API rate limit exceeded for installation ID 1."}`})(t, w)
 			},
-			code: 1, versioner: vOK, github: []string{ghList}, events: 1, outputs: [2]string{set, ""},
+			code: 1, versioner: vOK, github: []string{ghList, ghEnvList}, events: 1, outputs: [2]string{set, ""},
 			stdout: []string{"::error title=GitHub deployment::GitHub: could not list deployments: GitHub: answered 403: primary rate limit exhausted (rate limit resets in 1h0m",
 				"of the timeout is left: gave up rather than wait past it"},
 			summary: []string{versionerOK, "Recording on GitHub failed: GitHub: could not list deployments: GitHub: answered 403: primary rate limit exhausted"},

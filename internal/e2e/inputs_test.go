@@ -103,7 +103,8 @@ func TestAPIURLs(t *testing.T) {
 		w.github.PathPrefix = ""
 		w.context["GITHUB_API_URL"] = strings.TrimSuffix(w.ghAPI, "/api/v3")
 		wantCode(t, w.run(use{with: w.with(nil)}), 0)
-		if got := paths(w.github.Requests()); len(got) != 5 || !strings.HasPrefix(got[1], "POST /repos/acme/shop/deployments") || !strings.HasPrefix(got[4], "GET /repos/acme/shop/deployments?") {
+		if got := strings.Join(paths(w.github.Requests()), "\n"); strings.Count(got, "\n")+1 != 5 || !strings.Contains(got, "POST /repos/acme/shop/deployments\n") && !strings.HasSuffix(got, "POST /repos/acme/shop/deployments") ||
+			strings.Count(got, "GET /repos/acme/shop/deployments?") != 3 || strings.Contains(got, "/api/v3") {
 			t.Errorf("GitHub received %v", got)
 		}
 	})

@@ -141,7 +141,7 @@ func TestRedirectToAnotherOrigin(t *testing.T) {
 	t.Run("GitHub: https to http on the same name", func(t *testing.T) {
 		t.Parallel()
 		s := newSite(t)
-		s.github.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Status: http.StatusTemporaryRedirect,
+		s.github.Inject(fake.Fault{Method: "GET", PathSuffix: "/deployments", Query: "sha=", Status: http.StatusTemporaryRedirect,
 			Header: http.Header{"Location": {"http://" + githubName + "/api/v3/repos/acme/shop/deployments"}}})
 		r := s.run(use{with: s.with(nil), env: s.env})
 		if got := s.sentInClear(); len(got) != 0 {
@@ -150,7 +150,7 @@ func TestRedirectToAnotherOrigin(t *testing.T) {
 		wantCode(t, r, 1)
 		wantContains(t, "stdout", r.stdout, "::error title=GitHub deployment::",
 			"GitHub answered 307 to another origin (http://"+githubName+"): not followed, so the credentials were not sent there; check GITHUB_API_URL")
-		wantPaths(t, "GitHub", s.github.Requests(), ghList)
+		wantPaths(t, "GitHub", s.github.Requests(), ghList, ghEnvList)
 		wantPaths(t, "Versioner", s.versioner.Requests(), deployEvents)
 	})
 }

@@ -32,6 +32,7 @@ type Request struct {
 type Fault struct {
 	Method     string      // "" matches any
 	PathSuffix string      // e.g. "/deployment-events/", "/deployments", "/statuses"; "" matches any
+	Query      string      // a substring of the raw query, e.g. "sha=" for a commit's list; "" matches any
 	Status     int         // HTTP status to answer; 0 means 500
 	Header     http.Header // extra headers (Retry-After, x-ratelimit-*, ...)
 	Body       string      // raw body
@@ -54,7 +55,8 @@ type Fault struct {
 }
 
 func (f Fault) matches(r *http.Request) bool {
-	return (f.Method == "" || strings.EqualFold(f.Method, r.Method)) && strings.HasSuffix(r.URL.Path, f.PathSuffix)
+	return (f.Method == "" || strings.EqualFold(f.Method, r.Method)) && strings.HasSuffix(r.URL.Path, f.PathSuffix) &&
+		strings.Contains(r.URL.RawQuery, f.Query)
 }
 
 // reply is a fake's own answer to a request, before it is written.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -28,12 +29,21 @@ type Options struct {
 	Debugf func(format string, args ...any)
 	// Now is the clock, for tests.
 	Now func() time.Time
+	// MaxInFlight bounds the requests in flight to each API (the clients
+	// For returns for one name share it), retries and their waits
+	// included; 0 is no bound. The products of a step all run at once,
+	// and this keeps them clear of GitHub's secondary limit on concurrent
+	// requests.
+	MaxInFlight int
 }
 
 // Client wraps one retryablehttp.Client for every API the step calls.
 type Client struct {
 	rc   *retryablehttp.Client
 	opts Options
+
+	mu    sync.Mutex
+	slots map[string]chan struct{} // per API, with MaxInFlight
 }
 
 // New returns a client with the action's retry policy.
@@ -98,8 +108,20 @@ func New(o Options) *Client {
 // within the origin it was given (see checkRedirect): go-github adds the
 // token to every request it sends, redirected ones included.
 func (c *Client) For(api string) *http.Client {
+	var slots chan struct{}
+	if c.opts.MaxInFlight > 0 {
+		c.mu.Lock()
+		if c.slots == nil {
+			c.slots = map[string]chan struct{}{}
+		}
+		if c.slots[api] == nil {
+			c.slots[api] = make(chan struct{}, c.opts.MaxInFlight)
+		}
+		slots = c.slots[api]
+		c.mu.Unlock()
+	}
 	return &http.Client{
-		Transport:     &transport{api: api, c: c, rt: &retryablehttp.RoundTripper{Client: c.rc}},
+		Transport:     &transport{api: api, c: c, rt: &retryablehttp.RoundTripper{Client: c.rc}, slots: slots},
 		CheckRedirect: checkRedirect(api),
 	}
 }
@@ -130,14 +152,26 @@ func stateOf(ctx context.Context) *state {
 }
 
 type transport struct {
-	api string
-	c   *Client
-	rt  http.RoundTripper
+	api   string
+	c     *Client
+	rt    http.RoundTripper
+	slots chan struct{} // nil: no bound
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := &state{api: t.api}
 	ctx := req.Context()
+	if t.slots != nil {
+		select {
+		case t.slots <- struct{}{}:
+			defer func() { <-t.slots }()
+		case <-ctx.Done():
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, ctx.Err()
+		}
+	}
 	resp, err := t.rt.RoundTrip(req.WithContext(context.WithValue(ctx, stateKey{}, st)))
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		var give *GiveUpError

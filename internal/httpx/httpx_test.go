@@ -233,3 +233,54 @@ func TestTLSIsVerified(t *testing.T) {
 		t.Errorf("the server answered %d requests; the handshake should have failed first", got)
 	}
 }
+
+// TestMaxInFlight: the clients For returns for one API share the bound on
+// requests in flight; another API has a bound of its own.
+func TestMaxInFlight(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	inFlight, most := map[string]int{}, map[string]int{}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api := r.URL.Path
+		mu.Lock()
+		inFlight[api]++
+		most[api] = max(most[api], inFlight[api])
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight[api]--
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	c := httpx.New(httpx.Options{MaxInFlight: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond})
+	var wg sync.WaitGroup
+	for i := range 10 {
+		api := []string{"GitHub", "Versioner"}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.For(api).Get(srv.URL + "/" + api)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		}()
+	}
+	// Once both bounds are reached, give a third request time to slip in.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		mu.Lock()
+		full := inFlight["/GitHub"] == 2 && inFlight["/Versioner"] == 2
+		mu.Unlock()
+		if full {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if diff := cmp.Diff(map[string]int{"/GitHub": 2, "/Versioner": 2}, most); diff != "" {
+		t.Errorf("most requests in flight per API (-want +got):\n%s", diff)
+	}
+}

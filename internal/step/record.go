@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deploytrack/deploytrack/internal/config"
@@ -17,18 +18,29 @@ import (
 	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
-// pool bounds how many products are recorded at once: enough to hide the
-// APIs' latency, few enough to stay clear of GitHub's secondary limit on
-// concurrent requests.
+// pool bounds how many requests go to each API at once: enough to hide
+// the APIs' latency, few enough to stay clear of GitHub's secondary limit
+// on concurrent requests.
 const pool = 10
 
-// recordAll records every product's event under one deadline, at most
-// pool at a time; one failing does not stop the others. known holds,
-// per product, a GitHub deployment already found (0: find or create it).
-// The products that share an environment list it once (deployments.Lists).
+// recordAll records every product's event under one deadline, all at
+// once, with at most pool requests in flight to each API; one failing does
+// not stop the others. known holds, per product, a GitHub deployment
+// already found (0: find or create it). The products share their lists
+// (deployments.Lists): those of one commit and environment list it once,
+// and once more after their creates; those of one environment list its
+// newest deployments once. They start together so that they list
+// together: a product that waited for a slot would list again.
 func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
 	hc := newHTTP(a, cfg)
 	lists := &deployments.Lists{}
+	expected := 0
+	for i := range evs {
+		if reps[i].Skipped == "" {
+			expected++
+		}
+	}
+	lists.Expect(expected)
 	if len(evs) == 1 {
 		if reps[0].Skipped != "" {
 			return
@@ -36,7 +48,6 @@ func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config,
 		record(ctx, a, hc, lists, cfgs[0], src, evs[0], reps[0], knownID(known, 0), "")
 		return
 	}
-	sem := make(chan struct{}, pool)
 	var wg sync.WaitGroup
 	for i := range evs {
 		if reps[i].Skipped != "" {
@@ -45,8 +56,6 @@ func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
 			record(ctx, a, hc, lists, cfgs[i], src, evs[i], reps[i], knownID(known, i), evs[i].Product+": ")
 		}()
 	}
@@ -56,7 +65,7 @@ func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config,
 // newHTTP builds the step's one HTTP client, which both sinks and the
 // Actions API share.
 func newHTTP(a *githubactions.Action, cfg *config.Config) *httpx.Client {
-	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf}
+	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf, MaxInFlight: pool}
 	if d, err := time.ParseDuration(a.Getenv(RetryWaitEnv)); err == nil && d > 0 {
 		opts.WaitMin, opts.WaitMax = d, 30*d
 	}
@@ -93,6 +102,9 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, list
 			gh.Share(lists)
 		}
 	}
+	if gh == nil {
+		lists.Skip() // the others' lists need not wait for this product
+	}
 
 	// A started or pending deployment waits for Versioner's preflight
 	// answer before GitHub shows it in progress. Versioner then gets a
@@ -123,20 +135,19 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, list
 			defer wg.Done()
 			where := githubWhere(a, cfg, ev)
 			where.Known, where.KnownJob = known.ID, known.Job
-			t, err := gh.Target(ctx, ev, where)
+			// Deliver calls status once the deployment is found or
+			// created; a gated one waits there for Versioner.
+			t, err := gh.Deliver(ctx, ev, where, func() *github.DeploymentStatusRequest {
+				state, desc := rep.GitHub.State, ""
+				if gated {
+					<-versionerDone // closed by vctx's deadline at the latest
+					state, desc = gatedState(rep, state)
+				}
+				rep.GitHub.State = state
+				return deployments.StatusRequest(ev, state, desc)
+			})
 			rep.GitHub.Set(t)
-			if err != nil {
-				rep.GitHubErr = err
-				return
-			}
-			state, desc := rep.GitHub.State, ""
-			if gated {
-				<-versionerDone // closed by vctx's deadline at the latest
-				state, desc = gatedState(rep, state)
-			}
-			rep.GitHub.State = state
-			rep.GitHubErr = gh.Post(ctx, ev, where, &t, deployments.StatusRequest(ev, state, desc))
-			rep.GitHub.Set(t)
+			rep.GitHubErr = err
 		}()
 	}
 	wg.Wait()
