@@ -47,13 +47,24 @@ var yamlBlock = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
 // a reusable workflow with the action's inputs.
 func TestReadmeExamplesLint(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("README.md")
+	// The README and the reference pages under docs/.
+	pages, err := filepath.Glob(filepath.Join("docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := yamlBlock.FindAllStringSubmatch(string(readme), -1)
+	type example struct{ page, text string }
+	var blocks []example
+	for _, page := range append([]string{"README.md"}, pages...) {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range yamlBlock.FindAllStringSubmatch(string(b), -1) {
+			blocks = append(blocks, example{page, m[1]})
+		}
+	}
 	if len(blocks) < 3 {
-		t.Fatalf("found %d YAML examples in the README", len(blocks))
+		t.Fatalf("found %d YAML examples in the README and docs/", len(blocks))
 	}
 	// The action as uses: ./ and uses: ./native read it.
 	files := map[string][]byte{}
@@ -66,8 +77,8 @@ func TestReadmeExamplesLint(t *testing.T) {
 	}
 	bin := actionlint(t)
 	for i, b := range blocks {
-		text := b[1]
-		name := fmt.Sprintf("example %d (%s)", i+1, firstLine(text))
+		text := b.text
+		name := fmt.Sprintf("%s example %d (%s)", b.page, i+1, firstLine(text))
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			if !strings.Contains(text, "deploytrack/deploytrack") {
@@ -102,7 +113,7 @@ func TestReadmeExamplesLint(t *testing.T) {
 				"-ignore", `file "/deploytrack-post" does not exist`, file)
 			cmd.Dir = repo
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("actionlint finds fault with the README's %s:\n%s\nas linted:\n%s", name, out, workflow)
+				t.Errorf("actionlint finds fault with %s:\n%s\nas linted:\n%s", name, out, workflow)
 			}
 		})
 	}
