@@ -22,13 +22,16 @@ build:
 # The native variant runs the binary on macOS and Windows too: go vet
 # also reads the code and its tests as built there, and internal/e2e
 # cross-compiles the six release binaries (tools/release-binaries.sh).
-# go vet compiles with -trimpath, as tools/build.sh does, so that the
-# release builds reuse what it compiled.
+# (internal/bench, which measures processes on this Linux machine with
+# its system calls, is vetted for Linux only.) go vet compiles with
+# -trimpath, as tools/build.sh does, so that the release builds reuse
+# what it compiled.
+NOT_BENCH = $(shell $(GO) list ./... | grep -v /internal/bench)
 RACE ?= $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 test:
 	$(GO) vet -trimpath ./...
-	GOOS=windows $(GO) vet -trimpath ./...
-	GOOS=darwin $(GO) vet -trimpath ./...
+	GOOS=windows $(GO) vet -trimpath $(NOT_BENCH)
+	GOOS=darwin $(GO) vet -trimpath $(NOT_BENCH)
 	CGO_ENABLED=$(if $(RACE),1,0) $(GO) test -count=1 -shuffle=on -parallel 8 $(RACE) ./...
 
 # The image on a real Docker engine: tools/test-image.sh starts a private
