@@ -76,7 +76,7 @@ func TestConcurrentStepsConverge(t *testing.T) {
 					}
 					var target deployments.Target
 					if tt.deliver {
-						target, err = c.Deliver(ctx, ev, tt.where, func() *github.DeploymentStatusRequest {
+						target, err = c.Deliver(ctx, ev, tt.where, func(deployments.Target) *github.DeploymentStatusRequest {
 							return deployments.StatusRequest(ev, "in_progress", "")
 						})
 					} else if target, err = c.Target(ctx, ev, tt.where); err == nil {

@@ -43,8 +43,9 @@ import (
 // deployment (see lookups); when the step posts to that one, the
 // environment's list, sent at once for a success, was not needed. A
 // deployment known beforehand (auto-finish's post step, a handed-over one)
-// takes Target then Post.
-func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status func() *github.DeploymentStatusRequest) (Target, error) {
+// takes Target then Post. status gets the deployment found: when it is
+// an existing one of ours, with the time GitHub made it.
+func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
 	all := lookups(ev, w)
 	if all[0] != findOurs {
 		c.lists.Skip()
@@ -52,7 +53,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		if err != nil {
 			return t, err
 		}
-		err = c.Post(ctx, ev, w, &t, status())
+		err = c.Post(ctx, ev, w, &t, status(t))
 		return t, err
 	}
 	var prev *previous
@@ -65,14 +66,15 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		prev.abandon()
 		return t, err
 	}
-	id, candidates, err := c.scanPages(ctx, ev, r.find)
+	found, candidates, err := c.scanPages(ctx, ev, r.find)
 	if err != nil {
 		return giveUp(Target{}, err)
 	}
-	if id != 0 {
+	if id := found.GetID(); id != 0 {
 		r.leave(false)
 		prev.below(id)
-		return c.deliver(ctx, ev, Target{ID: id}, nil, prev, status())
+		t := Target{ID: id, CreatedAt: found.GetCreatedAt().Time}
+		return c.deliver(ctx, ev, t, nil, prev, status(t))
 	}
 	if slices.Contains(all, findRunSHA) {
 		_, more, err := c.scan(ctx, ev, w.RunSHA)
@@ -88,7 +90,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 			if err != nil {
 				return t, err
 			}
-			return c.deliver(ctx, ev, t, nil, nil, status())
+			return c.deliver(ctx, ev, t, nil, nil, status(t))
 		}
 	}
 	prev.below(math.MaxInt64) // every earlier one: this step's is yet to be made
@@ -102,7 +104,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 	if t.Created {
 		st = c.startSettle(ctx, ev, r)
 	}
-	return c.deliver(ctx, ev, t, st, prev, status())
+	return c.deliver(ctx, ev, t, st, prev, status(t))
 }
 
 // deliver posts req to t while the second look (st, after a create) and
@@ -178,7 +180,9 @@ func (c *Client) startSettle(ctx context.Context, ev event.Event, r *round) *set
 		defer close(st.done)
 		p, err := r.second(ctx)
 		if err == nil {
-			st.oldest, _, err = c.scanPages(ctx, ev, p)
+			var oldest *github.Deployment
+			oldest, _, err = c.scanPages(ctx, ev, p)
+			st.oldest = oldest.GetID()
 		}
 		st.err = err
 	}()

@@ -98,7 +98,7 @@ func TestDeliverRoundTrips(t *testing.T) {
 			ctx := context.Background()
 			if tt.started {
 				started := with(ev, func(e *event.Event) { e.Status = event.Started })
-				if _, err := client().Deliver(ctx, started, deployments.Where{}, func() *github.DeploymentStatusRequest {
+				if _, err := client().Deliver(ctx, started, deployments.Where{}, func(deployments.Target) *github.DeploymentStatusRequest {
 					return deployments.StatusRequest(started, "in_progress", "")
 				}); err != nil {
 					t.Fatal(err)
@@ -108,7 +108,7 @@ func TestDeliverRoundTrips(t *testing.T) {
 			c.mu.Lock()
 			c.done, c.seen = 0, nil
 			c.mu.Unlock()
-			got, err := client().Deliver(ctx, ev, deployments.Where{}, func() *github.DeploymentStatusRequest {
+			got, err := client().Deliver(ctx, ev, deployments.Where{}, func(deployments.Target) *github.DeploymentStatusRequest {
 				return deployments.StatusRequest(ev, deployments.State(ev.Status), "")
 			})
 			if err != nil {
@@ -164,7 +164,7 @@ func TestDeliverProductsShareLists(t *testing.T) {
 					}
 					c.Share(&lists)
 					ev := with(deployment(), func(e *event.Event) { e.Product = fmt.Sprint("p", i) })
-					if _, err := c.Deliver(context.Background(), ev, deployments.Where{}, func() *github.DeploymentStatusRequest {
+					if _, err := c.Deliver(context.Background(), ev, deployments.Where{}, func(deployments.Target) *github.DeploymentStatusRequest {
 						return deployments.StatusRequest(ev, "success", "")
 					}); err != nil {
 						t.Error(err)

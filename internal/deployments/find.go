@@ -39,19 +39,20 @@ const runnerLogin = "github-actions[bot]"
 // oldest (see settle), reading past the page it found one on while that
 // page ends within sameMoment of it.
 func (c *Client) scan(ctx context.Context, ev event.Event, sha string) (int64, []*github.Deployment, error) {
-	return c.scanPages(ctx, ev, c.newPages(ev, sha))
+	found, candidates, err := c.scanPages(ctx, ev, c.newPages(ev, sha))
+	return found.GetID(), candidates, err
 }
 
 // scanPages is scan over pages, which the products of a step may share
 // (see Lists).
-func (c *Client) scanPages(ctx context.Context, ev event.Event, p *pages) (int64, []*github.Deployment, error) {
+func (c *Client) scanPages(ctx context.Context, ev event.Event, p *pages) (*github.Deployment, []*github.Deployment, error) {
 	var candidates []*github.Deployment
 	var oldest *github.Deployment
 	next := 0
 	for n := 0; n < maxPages; n++ {
 		list, following, err := p.get(ctx, next)
 		if err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
 		for _, d := range list {
 			switch {
@@ -68,7 +69,7 @@ func (c *Client) scanPages(ctx context.Context, ev event.Event, p *pages) (int64
 		}
 		next = following
 	}
-	return oldest.GetID(), candidates, nil
+	return oldest, candidates, nil
 }
 
 // pages are the pages of one list of a commit's deployments in an

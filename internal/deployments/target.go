@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -41,6 +42,10 @@ type Target struct {
 	// Replaced is the product's previous version that a success posted
 	// by Post replaced.
 	Replaced Replaced
+	// CreatedAt is when GitHub made the deployment, when the step found
+	// one of ours that an earlier step made (zero otherwise): the start of
+	// the deploy, for its duration, when no step of the job handed it on.
+	CreatedAt time.Time
 }
 
 // HandoffVar names the variable through which the step that finds the

@@ -113,6 +113,21 @@ func TestDurationRecorded(t *testing.T) {
 		wantContains(t, "stdout", finish.Stdout, "after the start")
 		wantSummary(t, finish.Summary, " · took ")
 	})
+	t.Run("from the GitHub deployment, in another job", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		// Two runs of the binary with no GITHUB_ENV between them, as two
+		// jobs: the finishing step takes the start from the deployment.
+		wantCode(t, w.run(use{with: w.with(map[string]string{"status": "started"})}), 0)
+		time.Sleep(1100 * time.Millisecond)
+		finish := w.run(use{with: w.with(map[string]string{"status": "success"})})
+		wantCode(t, finish, 0)
+		d, ok := last(w)["deployment_duration_seconds"].(float64)
+		if !ok || d < 1 || d > 30 {
+			t.Errorf("extra_metadata = %v, want deployment_duration_seconds of about 1, from the deployment's created_at", last(w))
+		}
+		wantContains(t, "stdout", finish.stdout, "after the start")
+	})
 	t.Run("the user's value wins", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)

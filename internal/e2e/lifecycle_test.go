@@ -116,7 +116,9 @@ func TestStartedThenCompleted(t *testing.T) {
 	if n := len(w.versioner.Events()); n != 2 {
 		t.Errorf("Versioner recorded %d events, want 2", n)
 	}
-	wantSummary(t, finish.summary, "✅ Completed: shop-api 1.2.3 → production · by octocat\n")
+	// The start was not handed on (two separate runs): the duration comes
+	// from the GitHub deployment the finishing step found.
+	wantSummary(t, finish.summary, "✅ Completed: shop-api 1.2.3 → production · by octocat · took under 1s\n")
 	wantContains(t, "summary", finish.summary,
 		"→ [production](https://shop.example.com) · by octocat",
 		"| Commit | Run | GitHub | Versioner |",

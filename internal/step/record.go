@@ -119,14 +119,40 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, list
 		defer cancel()
 	}
 
+	// A final status whose start no step of the job handed on takes the
+	// start from the GitHub deployment the step finds: Versioner's event,
+	// which carries the duration, waits for GitHub's first list.
+	var started time.Time
+	found := make(chan struct{})
+	var foundOnce sync.Once
+	markFound := func() { foundOnce.Do(func() { close(found) }) }
+	fallback := gh != nil && ev.Kind == event.Deployment && ev.Status.Terminal() && ev.StartedAt.IsZero()
+	if !fallback {
+		markFound()
+	}
+
 	var wg sync.WaitGroup
 	versionerDone := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(versionerDone)
+		vev := ev
+		// Never long: one GitHub list, and Versioner is not held up by a
+		// GitHub that does not answer (the sinks are independent).
+		wait := time.NewTimer(min(2*time.Second, cfg.Timeout/5))
+		defer wait.Stop()
+		select {
+		case <-found:
+			if !started.IsZero() {
+				vev.Started(started)
+				rep.Event.Started(started)
+			}
+		case <-wait.C:
+		case <-vctx.Done():
+		}
 		vs := versioner.New(hc.For("Versioner"), cfg.APIURL, cfg.APIKey, ua)
-		res, err := vs.Record(vctx, ev)
+		res, err := vs.Record(vctx, vev)
 		rep.Versioner, rep.VersionerErr = res, httpx.Stopped(vctx, err, "Versioner", vtimeout)
 	}()
 	if gh != nil {
@@ -137,7 +163,12 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, list
 			where.Known, where.KnownJob = known.ID, known.Job
 			// Deliver calls status once the deployment is found or
 			// created; a gated one waits there for Versioner.
-			t, err := gh.Deliver(ctx, ev, where, func() *github.DeploymentStatusRequest {
+			defer markFound() // when no deployment was found
+			t, err := gh.Deliver(ctx, ev, where, func(t deployments.Target) *github.DeploymentStatusRequest {
+				if fallback {
+					started = t.CreatedAt
+					markFound()
+				}
 				state, desc := rep.GitHub.State, ""
 				if gated {
 					<-versionerDone // closed by vctx's deadline at the latest
@@ -159,7 +190,7 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, list
 			id = "with no id in the answer"
 		}
 		took := ""
-		if d := ev.Duration(); d > 0 && ev.Status.Terminal() {
+		if d := rep.Event.Duration(); d > 0 && ev.Status.Terminal() {
 			took = ", " + d.Round(time.Second).String() + " after the start"
 		}
 		workflow.Printf(a, "%sVersioner: recorded %s event %s (%s%s)", prefix, ev.Kind, id, ev.Status, took)
