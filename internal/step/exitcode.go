@@ -7,7 +7,9 @@ const (
 	// (fail-on-api-error: false), or there was nothing to do.
 	ExitOK = 0
 	// ExitFailed: an input was invalid, a preflight rule blocked the
-	// deploy, or a sink failed with fail-on-api-error: true.
+	// deploy, Versioner failed with fail-on-api-error: true, or GitHub
+	// failed with fail-on-github-error: true (its default is
+	// fail-on-api-error's).
 	ExitFailed = 1
 	// ExitUsage: the binary was called with arguments it does not take.
 	ExitUsage = 2

@@ -20,7 +20,8 @@ import (
 // One variable with a plain name, rather than an env entry per input
 // named INPUT_API-KEY: a hyphen is no shell name, and Git Bash on Windows
 // rewrites what looks like a Unix path in the environment it hands a
-// Windows program; native/action.yml exempts this one variable by name.
+// Windows program; native/action.yml turns that rewriting off for every
+// variable (MSYS2_ENV_CONV_EXCL: "*").
 const InputsEnv = "DEPLOYTRACK_INPUTS"
 
 // nativeInputs returns getenv answering the INPUT_<NAME> variables from

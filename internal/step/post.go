@@ -42,10 +42,12 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	if !ok {
 		var err error
 		if word, err = jobOutcome(ctx, a, cfg, src); err != nil {
-			a.WithFieldsMap(map[string]string{"title": "auto-finish"}).Errorf("could not tell how the job went, so no outcome was recorded: %s", err.Error())
+			msg := "could not tell how the job went, so no outcome was recorded: " + err.Error()
 			if cfg.FailOnGitHubError {
+				a.WithFieldsMap(map[string]string{"title": "auto-finish"}).Errorf("%s", msg)
 				return ExitFailed
 			}
+			a.WithFieldsMap(map[string]string{"title": "auto-finish"}).Warningf("%s (fail-on-github-error is false)", msg)
 			return ExitOK
 		}
 		how = "the job's steps, as the Actions API lists them"

@@ -105,7 +105,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer cancel()
 		recordAll(ctx, a, cfg, cfgs, src, evs, reps, nil)
 		if err := handOn(a, secrets, cfg, reps); err != nil {
+			// The events are recorded: their outputs and summary are
+			// still written, and the step fails.
 			a.Errorf("%s", err.Error())
+			leave(a, reps)
 			return ExitFailed
 		}
 	}
