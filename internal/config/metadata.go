@@ -29,11 +29,8 @@ func ParseMetadata(s string) (map[string]any, error) {
 	}
 	// One pass for a valid object (nearly always); encoding/json's
 	// decoder, which reads the text twice, only to say what is wrong.
-	if members, ok := rawjson.Object([]byte(s)); ok {
-		m := make(map[string]any, len(members))
-		for _, mb := range members {
-			m[mb.Name()] = validUTF8(mb.Value)
-		}
+	m := map[string]any{}
+	if rawjson.Object([]byte(s), func(mb rawjson.Member) { m[mb.Name()] = validUTF8(mb.Value) }) {
 		return m, nil
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -49,7 +46,7 @@ func ParseMetadata(s string) (map[string]any, error) {
 	if te != nil || fields == nil {
 		return nil, fmt.Errorf("is a JSON %s, not an object: give a JSON object such as {\"ticket\": \"OPS-1\"}", jsonKind(te))
 	}
-	m := make(map[string]any, len(fields))
+	m = make(map[string]any, len(fields))
 	for k, v := range fields {
 		m[k] = validUTF8(v)
 	}

@@ -10,6 +10,7 @@ package rawjson
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -37,6 +38,17 @@ func (m Member) Name() string {
 	return s
 }
 
+// Is reports whether the member's name is name, in any case, as
+// encoding/json matches a name to a struct's field when none matches
+// exactly.
+func (m Member) Is(name string) bool {
+	k := m.Key[1 : len(m.Key)-1]
+	if plain(k) {
+		return bytes.EqualFold(k, []byte(name))
+	}
+	return strings.EqualFold(m.Name(), name)
+}
+
 // plain reports whether k, a string's text between its quotes, decodes to
 // itself: no escape, and valid UTF-8.
 func plain(k []byte) bool {
@@ -55,58 +67,55 @@ func Valid(b []byte) bool {
 	return s.i == len(b)
 }
 
-// Object returns the members of b, in order, when b is one valid JSON
-// object (space around it allowed); ok is false for anything else. Its
-// members' texts are slices of b.
-func Object(b []byte) (members []Member, ok bool) {
+// Object reports whether b is one valid JSON object (space around it
+// allowed), calling each for its members in order as it reads them: when
+// Object returns false, each may have seen the members before the fault,
+// which the caller then drops. The members' texts are slices of b.
+func Object(b []byte, each func(Member)) bool {
 	s := scanner{b: b}
 	s.space()
 	if s.i >= len(b) || b[s.i] != '{' {
-		return nil, false
+		return false
 	}
 	s.i++
 	s.space()
 	if s.i < len(b) && b[s.i] == '}' {
 		s.i++
-		members = []Member{}
 	} else {
 		for {
 			k := s.i
 			if !s.str() {
-				return nil, false
+				return false
 			}
 			key := b[k:s.i]
 			s.space()
 			if s.i >= len(b) || b[s.i] != ':' {
-				return nil, false
+				return false
 			}
 			s.i++
 			s.space()
 			v := s.i
 			if !s.value(1) {
-				return nil, false
+				return false
 			}
-			members = append(members, Member{Key: key, Value: b[v:s.i]})
+			each(Member{Key: key, Value: b[v:s.i]})
 			s.space()
 			if s.i >= len(b) {
-				return nil, false
+				return false
 			}
 			if b[s.i] == '}' {
 				s.i++
 				break
 			}
 			if b[s.i] != ',' {
-				return nil, false
+				return false
 			}
 			s.i++
 			s.space()
 		}
 	}
 	s.space()
-	if s.i != len(b) {
-		return nil, false
-	}
-	return members, true
+	return s.i == len(b)
 }
 
 type scanner struct {

@@ -19,7 +19,7 @@ var seeds = []string{
 	`{"a":1,}`, `{,}`, `{"a"}`, `{"a":}`, `{a:1}`, `{"a":1}{}`, `{"a":1} x`, `[1,]`, `[,1]`, `"x"`, `null`,
 	`true`, `false`, `nul`, `truex`, `[true false]`, `0`, `-0`, `01`, `-`, `1.`, `.5`, `1.5e`, `1e+`, `1E-7`,
 	`-12.5e+300`, `1e400`, `"\u00e9\uD834\uDD1E"`, `"\u12"`, `"\u12G4"`, `"\x"`, `"\/\b\f\n\r\t\"\\"`,
-	"\"a\x01b\"", "\"\x7f\"", "\"\xff\xfe\"", "{\"\xff\":1}", `{"\u0041":1,"A":2}`, `{"a":1,"a":2}`,
+	"\"a\x01b\"", "\"\x7f\"", "\"\xff\xfe\"", "{\"\xff\":1}", `{"\u0041":1,"A":2}`, `{"\u212a":1,"ſ":2,"\u0049D":3}`, `{"a":1,"a":2}`,
 	`"unterminated`, `"\`, `{"a":"b"`, `[[[]]]`, `[{"a":[{}]}]`, "\x00", `{"a":1}` + "\x00",
 	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
@@ -45,7 +45,8 @@ func TestObjectIsUnmarshal(t *testing.T) {
 
 func TestObjectKeepsOrderAndText(t *testing.T) {
 	t.Parallel()
-	got, ok := rawjson.Object([]byte(` {"b" : [1, 2] ,"a\n":"x", "b":1e400}` + "\n"))
+	var got []rawjson.Member
+	ok := rawjson.Object([]byte(` {"b" : [1, 2] ,"a\n":"x", "b":1e400}`+"\n"), func(m rawjson.Member) { got = append(got, m) })
 	if !ok {
 		t.Fatal("Object() refused a valid object")
 	}
@@ -67,7 +68,8 @@ func TestObjectKeepsOrderAndText(t *testing.T) {
 // (the last of a repeated name winning) and values otherwise.
 func sameAsUnmarshal(t *testing.T, b []byte) {
 	t.Helper()
-	members, ok := rawjson.Object(b)
+	var members []rawjson.Member
+	ok := rawjson.Object(b, func(m rawjson.Member) { members = append(members, m) })
 	var want map[string]json.RawMessage
 	err := json.Unmarshal(b, &want)
 	isObject := err == nil && want != nil
@@ -80,6 +82,11 @@ func sameAsUnmarshal(t *testing.T, b []byte) {
 	got := map[string]json.RawMessage{}
 	for _, m := range members {
 		got[m.Name()] = m.Value
+		for _, name := range []string{m.Name(), "id", "K", "s", "extra_metadata"} {
+			if m.Is(name) != strings.EqualFold(m.Name(), name) {
+				t.Errorf("Member %s .Is(%q) = %v, want %v", m.Key, name, m.Is(name), !m.Is(name))
+			}
+		}
 		if !bytes.Equal(bytes.TrimSpace(m.Value), m.Value) || !json.Valid(m.Value) {
 			t.Errorf("Object(%.60q): value %q is not one value without space", b, m.Value)
 		}
@@ -125,7 +132,7 @@ func BenchmarkObject(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ResetTimer()
 	for range b.N {
-		if _, ok := rawjson.Object(in); !ok {
+		if !rawjson.Object(in, func(rawjson.Member) {}) {
 			b.Fatal("refused")
 		}
 	}

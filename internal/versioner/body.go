@@ -107,12 +107,17 @@ func appendObject(out []byte, m map[string]any) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// rawSize is how many bytes m's JSON text values hold.
+// rawSize is about how many bytes m takes as JSON: its keys, and its
+// values that are text, JSON or not.
 func rawSize(m map[string]any) int {
 	n := 0
-	for _, v := range m {
-		if r, ok := v.(json.RawMessage); ok {
-			n += len(r)
+	for k, v := range m {
+		n += len(k) + 4
+		switch v := v.(type) {
+		case json.RawMessage:
+			n += len(v)
+		case string:
+			n += len(v) + 2
 		}
 	}
 	return n

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/rawjson"
@@ -48,7 +47,7 @@ type response struct {
 // says, so a body that cannot be read costs the ids, not the step.
 func decodeResult(k event.Kind, raw []byte) Result {
 	var r response
-	if err := json.Unmarshal(read(raw), &r); err != nil || r.ID == "" {
+	if err := decode(raw, &r); err != nil || r.ID == "" {
 		what := "a body without an event id"
 		switch {
 		case len(bytes.TrimSpace(raw)) == 0:
@@ -67,52 +66,47 @@ func decodeResult(k event.Kind, raw []byte) Result {
 	return res
 }
 
-// read returns the part of raw that decodeResult reads: Versioner echoes
-// the event's extra_metadata (up to 120 KB) in its answer, and
-// json.Unmarshal would check it and then skip it, two passes for nothing.
-// For a valid object, read keeps only the members that response has a
-// field for (matched as encoding/json matches them, in any case), and of
-// extra_metadata only preflight_status: decoding the result means the
-// same, errors included. Anything else is returned whole, for
-// json.Unmarshal to say what is wrong.
-func read(raw []byte) []byte {
-	members, ok := rawjson.Object(raw)
-	if !ok {
-		return raw
+// decode decodes raw into r as json.Unmarshal does, errors included,
+// without reading what r has no field for twice: Versioner echoes the
+// event's extra_metadata (up to 120 KB) in its answer, and json.Unmarshal
+// would check it and then skip it. For a valid object, each member that
+// r has a field for (matched as encoding/json matches them, in any case)
+// is decoded into it in turn, and of extra_metadata only
+// preflight_status; anything else goes to json.Unmarshal whole, to say
+// what is wrong.
+func decode(raw []byte, r *response) error {
+	var first error
+	into := func(v []byte, field any) {
+		if err := json.Unmarshal(v, field); err != nil && first == nil {
+			first = err
+		}
 	}
-	return keep(members, func(name string, value []byte) []byte {
+	ok := rawjson.Object(raw, func(m rawjson.Member) {
 		switch {
-		case strings.EqualFold(name, "extra_metadata"):
-			if em, ok := rawjson.Object(value); ok {
-				return keep(em, func(name string, value []byte) []byte {
-					if strings.EqualFold(name, "preflight_status") {
-						return value
-					}
-					return nil
-				})
+		case m.Is("id"):
+			into(m.Value, &r.ID)
+		case m.Is("product_id"):
+			into(m.Value, &r.ProductID)
+		case m.Is("version_id"):
+			into(m.Value, &r.VersionID)
+		case m.Is("environment_id"):
+			into(m.Value, &r.EnvironmentID)
+		case m.Is("status"):
+			into(m.Value, &r.Status)
+		case m.Is("extra_metadata"):
+			em := &r.ExtraMetadata
+			if !rawjson.Object(m.Value, func(m rawjson.Member) {
+				if m.Is("preflight_status") {
+					into(m.Value, &em.PreflightStatus)
+				}
+			}) {
+				into(m.Value, em) // not an object: null, or the type error
 			}
-			return value
-		case strings.EqualFold(name, "id"), strings.EqualFold(name, "product_id"), strings.EqualFold(name, "version_id"),
-			strings.EqualFold(name, "environment_id"), strings.EqualFold(name, "status"):
-			return value
 		}
-		return nil
 	})
-}
-
-// keep writes an object of the members for which value returns text (the
-// member's own, or less of it), in their order.
-func keep(members []rawjson.Member, value func(name string, v []byte) []byte) []byte {
-	out := []byte{'{'}
-	for _, m := range members {
-		v := value(m.Name(), m.Value)
-		if v == nil {
-			continue
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(append(append(out, m.Key...), ':'), v...)
+	if !ok {
+		*r = response{}
+		return json.Unmarshal(raw, r)
 	}
-	return append(out, '}')
+	return first
 }

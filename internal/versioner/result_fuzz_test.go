@@ -9,9 +9,9 @@ import (
 	"github.com/deploytrack/deploytrack/internal/runner"
 )
 
-// FuzzReadResult: decoding the part of an answer that read keeps gives
-// what decoding the whole answer gave, the error's presence included.
-func FuzzReadResult(f *testing.F) {
+// FuzzDecodeResult: decode gives what json.Unmarshal gives, the error's
+// presence included.
+func FuzzDecodeResult(f *testing.F) {
 	for _, seed := range []string{
 		`{"id":"d1","product_id":"p1","version_id":"v1","environment_id":"e1","status":"completed","extra_metadata":{"artifact_0":{"digest":"sha256:00","tags":["v0","latest"]},"preflight_status":{"rules_evaluated":[{"rule_name":"r","status":"report_only","evaluation_result":"failed","error_message":"m"}]}}}`,
 		`{"ID":"d1","Product_ID":"p","STATUS":"x","Extra_Metadata":{"PREFLIGHT_STATUS":{"rules_evaluated":[]}},"other":[1,2,{"id":"no"}]}`,
@@ -34,12 +34,12 @@ func FuzzReadResult(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var whole, part response
 		errWhole := json.Unmarshal(raw, &whole)
-		errPart := json.Unmarshal(read(raw), &part)
+		errPart := decode(raw, &part)
 		if (errWhole == nil) != (errPart == nil) {
-			t.Fatalf("answer %q: the whole decodes with error %v, read's part with %v", raw, errWhole, errPart)
+			t.Fatalf("answer %q: json.Unmarshal's error %v, decode's %v", raw, errWhole, errPart)
 		}
 		if diff := cmp.Diff(whole, part); diff != "" {
-			t.Errorf("answer %q (-whole +read's part):\n%s", raw, diff)
+			t.Errorf("answer %q (-json.Unmarshal +decode):\n%s", raw, diff)
 		}
 	})
 }
