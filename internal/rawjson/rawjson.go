@@ -213,37 +213,58 @@ func (s *scanner) str() bool {
 	if s.i >= len(b) || b[s.i] != '"' {
 		return false
 	}
-	for i := s.i + 1; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c == '"':
-			s.i = i + 1
-			return true
-		case c < 0x20:
+	i := s.i + 1
+	for {
+		// The next quote is found fast (bytes.IndexByte), then the bytes
+		// before it are looked at for controls and escapes.
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
 			return false
-		case c == '\\':
-			i++
-			if i >= len(b) {
+		}
+		end := i + q
+		for i < end {
+			switch c := b[i]; {
+			case c < 0x20:
 				return false
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(b) {
+			case c == '\\':
+				n := escape(b, i)
+				if n == 0 {
 					return false
 				}
-				for _, h := range b[i+1 : i+5] {
-					if !hex(h) {
-						return false
-					}
-				}
-				i += 4
+				i += n
 			default:
-				return false
+				i++
 			}
 		}
+		if i == end {
+			s.i = end + 1
+			return true
+		}
+		// The quote at end was escaped (\"): the string goes on.
 	}
-	return false
+}
+
+// escape returns the length of the escape at b[i] (a backslash), or 0
+// when it is not one of JSON's.
+func escape(b []byte, i int) int {
+	if i+1 >= len(b) {
+		return 0
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if i+6 > len(b) {
+			return 0
+		}
+		for _, h := range b[i+2 : i+6] {
+			if !hex(h) {
+				return 0
+			}
+		}
+		return 6
+	}
+	return 0
 }
 
 func hex(c byte) bool {
