@@ -215,34 +215,36 @@ func (s *scanner) str() bool {
 	}
 	i := s.i + 1
 	for {
-		// The next quote is found fast (bytes.IndexByte), then the bytes
-		// before it are looked at for controls and escapes.
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
 			return false
 		}
-		end := i + q
-		for i < end {
-			switch c := b[i]; {
-			case c < 0x20:
-				return false
-			case c == '\\':
-				n := escape(b, i)
-				if n == 0 {
-					return false
-				}
-				i += n
-			default:
-				i++
-			}
-		}
-		if i == end {
-			s.i = end + 1
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
 			return true
+		case c == '\\':
+			n := escape(b, i)
+			if n == 0 {
+				return false
+			}
+			i += n
+		default: // a control character
+			return false
 		}
-		// The quote at end was escaped (\"): the string goes on.
 	}
 }
+
+// plainByte is true for the bytes a string holds as they are: not the
+// quote, the backslash, or a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escape returns the length of the escape at b[i] (a backslash), or 0
 // when it is not one of JSON's.
