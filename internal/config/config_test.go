@@ -276,6 +276,8 @@ func FuzzParseMetadata(f *testing.F) {
 	for _, s := range []string{``, `{}`, `{"a":1}`, `[1]`, `{"a":`, `{"a":1}{}`, `"x"`, `null`, `{"n":1e400}`, "{\"\\u0000\":\"\x00\"}"} {
 		f.Add(s)
 	}
+	f.Add(`{"a" : [1, 2] , "a":{"b":"\u00e9"}, "\u0041":"\ud800"}`)
+	f.Add("{\"\xff\":\"\xfe\"}")
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := ParseMetadata(s)
 		if err == nil && s != "" && m == nil {
@@ -287,6 +289,21 @@ func FuzzParseMetadata(f *testing.F) {
 		if err == nil && m != nil {
 			if _, err := json.Marshal(m); err != nil {
 				t.Errorf("accepted metadata cannot be encoded again: %v", err)
+			}
+			// The values are the text encoding/json's decoder gives.
+			var want map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(s), &want); err != nil {
+				t.Fatalf("ParseMetadata(%q) accepted what json.Unmarshal refuses: %v", s, err)
+			}
+			got := map[string]json.RawMessage{}
+			for k, v := range m {
+				got[k] = v.(json.RawMessage)
+			}
+			for k, v := range want {
+				want[k] = validUTF8(v)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ParseMetadata(%q) (-json.Unmarshal +got):\n%s", s, diff)
 			}
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/deploytrack/deploytrack/internal/rawjson"
 )
 
 // ParseMetadata decodes the metadata input: empty, or one JSON object.
@@ -14,7 +16,8 @@ import (
 // wrote (a json.RawMessage), so numbers keep their exact digits
 // (12345678901234567890 reaches Versioner as written), and a large object
 // costs a pass to check it rather than a tree of Go values built only to
-// be encoded again. Bytes that are not UTF-8 become U+FFFD, as a full
+// be encoded again: one pass (internal/rawjson) checks the text and
+// splits its top level. Bytes that are not UTF-8 become U+FFFD, as a full
 // decode made them.
 func ParseMetadata(s string) (map[string]any, error) {
 	if s == "" {
@@ -23,6 +26,12 @@ func ParseMetadata(s string) (map[string]any, error) {
 	if len(s) > MaxMetadataBytes {
 		return nil, fmt.Errorf("is %d bytes; the limit is %d (%d KiB), under the %d KiB the runner can pass any input: keep metadata to facts about the event",
 			len(s), MaxMetadataBytes, MaxMetadataBytes>>10, RunnerMaxInputBytes>>10)
+	}
+	// One pass for a valid object (nearly always); encoding/json's
+	// decoder, which reads the text twice, only to say what is wrong.
+	m := map[string]any{}
+	if rawjson.Object([]byte(s), func(mb rawjson.Member) { m[mb.Name()] = validUTF8(mb.Value) }) {
+		return m, nil
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	var fields map[string]json.RawMessage
@@ -37,7 +46,7 @@ func ParseMetadata(s string) (map[string]any, error) {
 	if te != nil || fields == nil {
 		return nil, fmt.Errorf("is a JSON %s, not an object: give a JSON object such as {\"ticket\": \"OPS-1\"}", jsonKind(te))
 	}
-	m := make(map[string]any, len(fields))
+	m = make(map[string]any, len(fields))
 	for k, v := range fields {
 		m[k] = validUTF8(v)
 	}

@@ -19,12 +19,13 @@ import (
 // (demo, bench, fakeserve) and the test helpers (fake, runner, e2e) are
 // not part of the action and are not listed.
 var mayImport = map[string][]string{
-	"config":      nil,
+	"rawjson":     nil,
+	"config":      {"rawjson"},
 	"ghcontext":   nil,
 	"event":       {"config", "ghcontext"},
 	"httpx":       nil,
 	"ghapi":       nil,
-	"versioner":   {"event", "httpx"},
+	"versioner":   {"event", "httpx", "rawjson"},
 	"deployments": {"event", "ghapi", "httpx"},
 	"outcome":     {"ghapi"},
 	"redact":      nil,

@@ -102,7 +102,9 @@ func New(c *config.Config, s ghcontext.Source, now time.Time) (Event, error) {
 		errs = append(errs, &config.InputError{Input: "product", Problem: "is required outside GitHub Actions (GITHUB_REPOSITORY is not set to take the name from)"})
 	}
 
-	e.Metadata = detected(s)
+	d := detected(s)
+	e.Metadata = make(map[string]any, len(d)+len(c.Metadata)) // sized once: the metadata input can hold thousands
+	maps.Copy(e.Metadata, d)
 	maps.Copy(e.Metadata, c.Metadata)
 	if len(e.Metadata) == 0 {
 		e.Metadata = nil

@@ -31,9 +31,37 @@ func buffer(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	held := &held{b: b, rest: resp.Body, whole: err == nil && int64(len(b)) < limit}
+	held.r.Reset(b)
+	resp.Body = held
 	return b, err
+}
+
+// held is a body that buffer has read: its bytes, then the rest.
+type held struct {
+	r     bytes.Reader // over b
+	b     []byte
+	rest  io.ReadCloser
+	whole bool // the rest is empty: b is all of the body
+}
+
+func (h *held) Read(p []byte) (int, error) {
+	if h.r.Len() > 0 {
+		return h.r.Read(p)
+	}
+	return h.rest.Read(p)
+}
+
+func (h *held) Close() error { return h.rest.Close() }
+
+// ReadAll is io.ReadAll(io.LimitReader(resp.Body, limit)), without a
+// second copy of an answer the client has already read whole (every
+// answer it returns without an error, up to 16 MB): that copy is
+// returned, and the body is then read.
+func ReadAll(resp *http.Response, limit int64) ([]byte, error) {
+	if h, ok := resp.Body.(*held); ok && h.whole && h.r.Len() == len(h.b) && int64(len(h.b)) <= limit {
+		h.r.Reset(nil)
+		return h.b, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }

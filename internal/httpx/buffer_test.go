@@ -79,3 +79,47 @@ func TestBuffer(t *testing.T) {
 		})
 	}
 }
+
+// ReadAll reads what io.ReadAll of a limited body reads, whether the
+// client holds all of the answer, part of it, or none; afterwards the
+// body is read to its end.
+func TestReadAll(t *testing.T) {
+	t.Parallel()
+	errCut := errors.New("connection reset by peer")
+	tests := []struct {
+		name    string
+		body    string
+		cut     bool  // the body breaks off after it
+		held    int64 // what buffer read first (0: nothing)
+		limit   int64
+		want    string
+		wantErr error
+	}{
+		{name: "held whole", body: "hello", held: 16, limit: 10, want: "hello"},
+		{name: "held whole, longer than the limit", body: "hello", held: 16, limit: 3, want: "hel"},
+		{name: "held in part", body: "0123456789", held: 4, limit: 100, want: "0123456789"},
+		{name: "held to exactly its length", body: "hello", held: 5, limit: 10, want: "hello"},
+		{name: "not held", body: "hello", limit: 10, want: "hello"},
+		{name: "held, then cut", body: "hel", cut: true, held: 16, limit: 10, want: "hel", wantErr: errCut},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r io.Reader = strings.NewReader(tt.body)
+			if tt.cut {
+				r = io.MultiReader(r, iotest.ErrReader(errCut))
+			}
+			resp := &http.Response{Body: &body{Reader: r}}
+			if tt.held > 0 {
+				buffer(resp, tt.held)
+			}
+			got, err := ReadAll(resp, tt.limit)
+			if string(got) != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("ReadAll() = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
+			}
+			if rest, _ := io.ReadAll(resp.Body); len(got) == len(tt.body) && len(rest) > 0 {
+				t.Errorf("after ReadAll of the whole body, the body still reads %q", rest)
+			}
+		})
+	}
+}

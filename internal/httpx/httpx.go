@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -126,6 +128,37 @@ func (c *Client) For(api string) *http.Client {
 	}
 }
 
+// send is retryablehttp.RoundTripper's RoundTrip, but for a request whose
+// body can be had again (req.GetBody, as http.NewRequest sets for bytes):
+// its attempts each take a fresh copy from GetBody rather than from a
+// buffer retryablehttp would fill by reading the whole body first (a
+// second copy of a 100 KB request, in a buffer grown step by step).
+func (t *transport) send(req *http.Request) (*http.Response, error) {
+	body := req.Body
+	if req.GetBody == nil || body == nil || body == http.NoBody || req.ContentLength <= 0 {
+		return t.rt.RoundTrip(req)
+	}
+	r := *req
+	r.Body = nil
+	rreq, err := retryablehttp.FromRequest(&r)
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	err = rreq.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return req.GetBody() }))
+	body.Close()
+	if err != nil {
+		return nil, err
+	}
+	rreq.ContentLength = req.ContentLength
+	resp, err := t.c.rc.Do(rreq)
+	// As RoundTrip does: the standard library's error, not nested again.
+	if _, ok := err.(*url.Error); ok {
+		return resp, errors.Unwrap(err)
+	}
+	return resp, err
+}
+
 // Attempts returns how many times the request behind resp was sent.
 func Attempts(resp *http.Response) int {
 	if resp == nil || resp.Request == nil {
@@ -172,7 +205,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, ctx.Err()
 		}
 	}
-	resp, err := t.rt.RoundTrip(req.WithContext(context.WithValue(ctx, stateKey{}, st)))
+	resp, err := t.send(req.WithContext(context.WithValue(ctx, stateKey{}, st)))
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		var give *GiveUpError
 		if !errors.As(err, &give) {

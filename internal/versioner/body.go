@@ -2,15 +2,22 @@ package versioner
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/rawjson"
 )
 
 // Body is the JSON the API receives for ev: exactly what Record sends and
-// what a dry run prints.
+// what a dry run prints. It is written here rather than by json.Marshal,
+// which re-reads and compacts every json.RawMessage it meets: the
+// metadata's values (up to 120 KB) are JSON text that ParseMetadata
+// checked, and go out as the user wrote them.
 func Body(ev event.Event) ([]byte, error) {
-	b := map[string]any{
+	b := map[string]string{
 		"product_name":  ev.Product,
 		"version":       ev.Version,
 		"status":        string(ev.Status),
@@ -46,10 +53,89 @@ func Body(ev event.Event) ([]byte, error) {
 	if ev.Status.Terminal() {
 		b["completed_at"] = at
 	}
+	keys := slices.Collect(maps.Keys(b))
 	if ev.Metadata != nil {
-		b["extra_metadata"] = ev.Metadata
+		keys = append(keys, "extra_metadata")
 	}
-	return json.Marshal(b)
+	slices.Sort(keys) // as json.Marshal orders a map's keys
+	out := make([]byte, 0, 1024+rawSize(ev.Metadata))
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(appendString(out, k), ':')
+		if k != "extra_metadata" {
+			out = appendString(out, b[k])
+			continue
+		}
+		var err error
+		if out, err = appendObject(out, ev.Metadata); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, '}'), nil
+}
+
+// appendObject appends m as a JSON object, its keys in order. A
+// json.RawMessage is appended as it is when it is valid JSON (one pass,
+// no copy made to compact it); any other value, or text that is not
+// JSON, goes through json.Marshal, whose error is Body's.
+func appendObject(out []byte, m map[string]any) ([]byte, error) {
+	out = append(out, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(appendString(out, k), ':')
+		switch v := m[k].(type) {
+		case json.RawMessage:
+			if len(v) > 0 && rawjson.Valid(v) {
+				out = append(out, v...)
+				continue
+			}
+		case string:
+			out = appendString(out, v)
+			continue
+		}
+		j, err := json.Marshal(m[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j...)
+	}
+	return append(out, '}'), nil
+}
+
+// rawSize is about how many bytes m takes as JSON: its keys, and its
+// values that are text, JSON or not.
+func rawSize(m map[string]any) int {
+	n := 0
+	for k, v := range m {
+		n += len(k) + 4
+		switch v := v.(type) {
+		case json.RawMessage:
+			n += len(v)
+		case string:
+			n += len(v) + 2
+		}
+	}
+	return n
+}
+
+// appendString appends s as a JSON string, as json.Marshal writes it: a
+// string of printable ASCII that JSON need not escape (nearly every key
+// and value) directly, any other through json.Marshal.
+func appendString(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s) // a string always encodes
+			return append(out, j...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
 }
 
 func first(a, b string) string {

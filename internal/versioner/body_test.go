@@ -1,13 +1,19 @@
 package versioner_test
 
 import (
+	"bytes"
+	stdcmp "cmp"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/runner"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
 
@@ -216,6 +222,7 @@ func TestBody(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Body() error = %v", err)
 			}
+			sameAsMarshal(t, tt.ev, raw)
 			var got map[string]any
 			if err := json.Unmarshal(raw, &got); err != nil {
 				t.Fatalf("Body() is not a JSON object: %v\n%s", err, raw)
@@ -239,4 +246,136 @@ func TestBodyUnencodableMetadata(t *testing.T) {
 	if _, err := versioner.Body(ev); err == nil {
 		t.Errorf("Body() with unencodable metadata succeeded, want an error")
 	}
+}
+
+// marshalBody is Body as json.Marshal wrote it before issue #14, when it
+// compacted every metadata value again: Body's text must mean the same.
+func marshalBody(ev event.Event) ([]byte, error) {
+	b := map[string]any{
+		"product_name":  ev.Product,
+		"version":       ev.Version,
+		"status":        string(ev.Status),
+		"source_system": "github",
+	}
+	opt := func(k, v string) {
+		if v != "" {
+			b[k] = v
+		}
+	}
+	opt("scm_repository", ev.Repository)
+	opt("scm_sha", ev.SHA)
+	opt("scm_branch", ev.Branch)
+	opt("build_number", ev.RunNumber)
+	opt("invoke_id", ev.RunID)
+	at := ev.At.Format(time.RFC3339)
+	if ev.Kind == event.Build {
+		opt("built_by", ev.Actor)
+		opt("built_by_name", ev.ActorName)
+		opt("built_by_email", ev.ActorEmail)
+		opt("build_url", stdcmp.Or(ev.BuildURL, ev.RunURL))
+		if ev.Status == event.Started {
+			b["started_at"] = at
+		}
+	} else {
+		b["environment_name"] = ev.Environment
+		opt("deployed_by", ev.Actor)
+		opt("deployed_by_name", ev.ActorName)
+		opt("deployed_by_email", ev.ActorEmail)
+		opt("deploy_url", ev.RunURL)
+		opt("build_url", ev.BuildURL)
+	}
+	if ev.Status.Terminal() {
+		b["completed_at"] = at
+	}
+	if ev.Metadata != nil {
+		b["extra_metadata"] = ev.Metadata
+	}
+	return json.Marshal(b)
+}
+
+// sameAsMarshal checks that raw, Body's text for ev, is valid JSON that
+// decodes to what marshalBody's does, numbers compared by their digits.
+func sameAsMarshal(t *testing.T, ev event.Event, raw []byte) {
+	t.Helper()
+	want, err := marshalBody(ev)
+	if err != nil {
+		t.Fatalf("json.Marshal of the body: %v", err)
+	}
+	if !json.Valid(raw) {
+		t.Fatalf("Body() is not valid JSON:\n%s", raw)
+	}
+	if diff := cmp.Diff(decodeNumbers(t, want), decodeNumbers(t, raw)); diff != "" {
+		t.Errorf("Body() means something else than json.Marshal's body (-marshal +Body):\n%s", diff)
+	}
+}
+
+func decodeNumbers(t *testing.T, b []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decoding %s: %v", b, err)
+	}
+	return v
+}
+
+// TestBodyHostileMetadata: keys and values from testdata/hostile.json, as
+// strings, as the JSON text ParseMetadata gives (with the space and
+// escapes a user may write), beside numbers too long for a float64.
+func TestBodyHostileMetadata(t *testing.T) {
+	t.Parallel()
+	hostile, err := runner.Hostile("../../testdata/hostile.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in strings.Builder
+	in.WriteString("{\n")
+	for i, s := range hostile {
+		k, _ := json.Marshal(s)
+		fmt.Fprintf(&in, " %s : [ %s , {\"n\": 12345678901234567890.5e-3 } ] ,\n", k, k)
+		fmt.Fprintf(&in, "\"k%d\\u003c\\/\":%s,\n", i, k)
+	}
+	in.WriteString(`"nested":{"a":{"b":[null,true,false,-0.0,"\u2028\ud800"]}}}`)
+	meta, err := config.ParseMetadata(in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := map[string]any{}
+	for i, s := range hostile {
+		plain[s] = s
+		plain[fmt.Sprint("n", i)] = i
+	}
+	for name, m := range map[string]map[string]any{"parsed": meta, "strings": plain} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, ev := range []event.Event{deployment(), build()} {
+				ev.Metadata = m
+				ev.Product, ev.Version, ev.ActorName = hostile[len(hostile)-1], hostile[5], hostile[10]
+				raw, err := versioner.Body(ev)
+				if err != nil {
+					t.Fatalf("Body() error = %v", err)
+				}
+				sameAsMarshal(t, ev, raw)
+			}
+		})
+	}
+}
+
+// TestBodyInvalidRawMetadata: JSON text that is not JSON (not from
+// ParseMetadata) fails as json.Marshal failed, rather than going out.
+func TestBodyInvalidRawMetadata(t *testing.T) {
+	t.Parallel()
+	for _, v := range []json.RawMessage{json.RawMessage(`{"a":`), json.RawMessage(`1 2`)} {
+		ev := with(deployment(), func(e *event.Event) { e.Metadata = map[string]any{"bad": v} })
+		if _, err := versioner.Body(ev); err == nil {
+			t.Errorf("Body() with metadata %q succeeded, want an error", v)
+		}
+	}
+	ev := with(deployment(), func(e *event.Event) { e.Metadata = map[string]any{"nil": json.RawMessage(nil)} })
+	raw, err := versioner.Body(ev)
+	if err != nil {
+		t.Fatalf("Body() with a nil json.RawMessage: %v", err)
+	}
+	sameAsMarshal(t, ev, raw)
 }

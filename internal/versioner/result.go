@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/rawjson"
 )
 
 // Result is what Versioner recorded.
@@ -46,7 +47,7 @@ type response struct {
 // says, so a body that cannot be read costs the ids, not the step.
 func decodeResult(k event.Kind, raw []byte) Result {
 	var r response
-	if err := json.Unmarshal(raw, &r); err != nil || r.ID == "" {
+	if err := decode(raw, &r); err != nil || r.ID == "" {
 		what := "a body without an event id"
 		switch {
 		case len(bytes.TrimSpace(raw)) == 0:
@@ -63,4 +64,49 @@ func decodeResult(k event.Kind, raw []byte) Result {
 		}
 	}
 	return res
+}
+
+// decode decodes raw into r as json.Unmarshal does, errors included,
+// without reading what r has no field for twice: Versioner echoes the
+// event's extra_metadata (up to 120 KB) in its answer, and json.Unmarshal
+// would check it and then skip it. For a valid object, each member that
+// r has a field for (matched as encoding/json matches them, in any case)
+// is decoded into it in turn, and of extra_metadata only
+// preflight_status; anything else goes to json.Unmarshal whole, to say
+// what is wrong.
+func decode(raw []byte, r *response) error {
+	var first error
+	into := func(v []byte, field any) {
+		if err := json.Unmarshal(v, field); err != nil && first == nil {
+			first = err
+		}
+	}
+	ok := rawjson.Object(raw, func(m rawjson.Member) {
+		switch {
+		case m.Is("id"):
+			into(m.Value, &r.ID)
+		case m.Is("product_id"):
+			into(m.Value, &r.ProductID)
+		case m.Is("version_id"):
+			into(m.Value, &r.VersionID)
+		case m.Is("environment_id"):
+			into(m.Value, &r.EnvironmentID)
+		case m.Is("status"):
+			into(m.Value, &r.Status)
+		case m.Is("extra_metadata"):
+			em := &r.ExtraMetadata
+			if !rawjson.Object(m.Value, func(m rawjson.Member) {
+				if m.Is("preflight_status") {
+					into(m.Value, &em.PreflightStatus)
+				}
+			}) {
+				into(m.Value, em) // not an object: null, or the type error
+			}
+		}
+	})
+	if !ok {
+		*r = response{}
+		return json.Unmarshal(raw, r)
+	}
+	return first
 }

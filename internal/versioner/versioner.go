@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -65,7 +64,7 @@ func (c *Client) Record(ctx context.Context, ev event.Event) (Result, error) {
 		return Result{}, unreachable(endpoint, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	raw, err := httpx.ReadAll(resp, maxBody)
 	if err != nil {
 		return Result{}, unreachable(endpoint, err)
 	}

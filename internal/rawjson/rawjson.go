@@ -1,0 +1,325 @@
+// Package rawjson checks JSON text and splits an object into its members
+// in one pass, keeping every value as the text it was. encoding/json reads
+// a value twice (once to check it, once to decode it), and once more to
+// skip what a struct has no field for; the metadata input and Versioner's
+// answer, which echoes it, can be 100 KB of which the action reads a few
+// fields. The grammar accepted is exactly json.Valid's (a fuzz test holds
+// them together).
+package rawjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxDepth is encoding/json's limit on nesting: deeper text is invalid.
+const maxDepth = 10000
+
+// Member is one name and value of an object, each the JSON text as
+// written: Key with its quotes and escapes, Value without the space
+// around it.
+type Member struct {
+	Key, Value []byte
+}
+
+// Name is the member's name decoded as encoding/json decodes it (escapes
+// read, bytes that are not UTF-8 made U+FFFD).
+func (m Member) Name() string {
+	k := m.Key[1 : len(m.Key)-1]
+	if plain(k) {
+		return string(k)
+	}
+	var s string
+	if err := json.Unmarshal(m.Key, &s); err != nil {
+		return string(k) // not reached: Object checked the key
+	}
+	return s
+}
+
+// Is reports whether the member's name is name, in any case, as
+// encoding/json matches a name to a struct's field when none matches
+// exactly.
+func (m Member) Is(name string) bool {
+	k := m.Key[1 : len(m.Key)-1]
+	if plain(k) {
+		return bytes.EqualFold(k, []byte(name))
+	}
+	return strings.EqualFold(m.Name(), name)
+}
+
+// plain reports whether k, a string's text between its quotes, decodes to
+// itself: no escape, and valid UTF-8.
+func plain(k []byte) bool {
+	return bytes.IndexByte(k, '\\') < 0 && utf8.Valid(k)
+}
+
+// Valid reports whether b is one JSON value, with space around it or not,
+// as json.Valid does.
+func Valid(b []byte) bool {
+	s := scanner{b: b}
+	s.space()
+	if !s.value(0) {
+		return false
+	}
+	s.space()
+	return s.i == len(b)
+}
+
+// Object reports whether b is one valid JSON object (space around it
+// allowed), calling each for its members in order as it reads them: when
+// Object returns false, each may have seen the members before the fault,
+// which the caller then drops. The members' texts are slices of b.
+func Object(b []byte, each func(Member)) bool {
+	s := scanner{b: b}
+	s.space()
+	if s.i >= len(b) || b[s.i] != '{' {
+		return false
+	}
+	s.i++
+	s.space()
+	if s.i < len(b) && b[s.i] == '}' {
+		s.i++
+	} else {
+		for {
+			k := s.i
+			if !s.str() {
+				return false
+			}
+			key := b[k:s.i]
+			s.space()
+			if s.i >= len(b) || b[s.i] != ':' {
+				return false
+			}
+			s.i++
+			s.space()
+			v := s.i
+			if !s.value(1) {
+				return false
+			}
+			each(Member{Key: key, Value: b[v:s.i]})
+			s.space()
+			if s.i >= len(b) {
+				return false
+			}
+			if b[s.i] == '}' {
+				s.i++
+				break
+			}
+			if b[s.i] != ',' {
+				return false
+			}
+			s.i++
+			s.space()
+		}
+	}
+	s.space()
+	return s.i == len(b)
+}
+
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value reads one value starting at s.i (no space before it), nested in
+// depth containers.
+func (s *scanner) value(depth int) bool {
+	if s.i >= len(s.b) {
+		return false
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		return s.str()
+	case c == '{' || c == '[':
+		return s.container(depth + 1)
+	case c == '-' || ('0' <= c && c <= '9'):
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	}
+	return false
+}
+
+// container reads an object or an array, the depth-th level of nesting.
+func (s *scanner) container(depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	obj := s.b[s.i] == '{'
+	end := byte(']')
+	if obj {
+		end = '}'
+	}
+	s.i++
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == end {
+		s.i++
+		return true
+	}
+	for {
+		if obj {
+			if s.i >= len(s.b) || s.b[s.i] != '"' || !s.str() {
+				return false
+			}
+			s.space()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return false
+			}
+			s.i++
+			s.space()
+		}
+		if !s.value(depth) {
+			return false
+		}
+		s.space()
+		if s.i >= len(s.b) {
+			return false
+		}
+		switch s.b[s.i] {
+		case end:
+			s.i++
+			return true
+		case ',':
+			s.i++
+			s.space()
+		default:
+			return false
+		}
+	}
+}
+
+// str reads a string: its quotes, and between them no control character
+// and only JSON's escapes. Bytes that are not UTF-8 are allowed, as
+// json.Valid allows them.
+func (s *scanner) str() bool {
+	b := s.b
+	if s.i >= len(b) || b[s.i] != '"' {
+		return false
+	}
+	i := s.i + 1
+	for {
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return true
+		case c == '\\':
+			n := escape(b, i)
+			if n == 0 {
+				return false
+			}
+			i += n
+		default: // a control character
+			return false
+		}
+	}
+}
+
+// plainByte is true for the bytes a string holds as they are: not the
+// quote, the backslash, or a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// escape returns the length of the escape at b[i] (a backslash), or 0
+// when it is not one of JSON's.
+func escape(b []byte, i int) int {
+	if i+1 >= len(b) {
+		return 0
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if i+6 > len(b) {
+			return 0
+		}
+		for _, h := range b[i+2 : i+6] {
+			if !hex(h) {
+				return 0
+			}
+		}
+		return 6
+	}
+	return 0
+}
+
+func hex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() bool {
+	b, i := s.b, s.i
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = digits(b, i)
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(b, i+1)
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(b, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	s.i = i
+	return true
+}
+
+func digits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func (s *scanner) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
