@@ -130,22 +130,30 @@ func bench(ctx context.Context, w io.Writer, cfg config) (bool, error) {
 	return report(w, r), nil
 }
 
+// workspace makes a temporary directory for one use of the benchmark
+// (remove it when done), makes cfg.event absolute and reads action.yml.
+func workspace(cfg *config, use string) (string, *runner.Metadata, error) {
+	var err error
+	if cfg.event, err = filepath.Abs(cfg.event); err != nil {
+		return "", nil, err
+	}
+	meta, err := runner.ReadMetadata(cfg.action)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "deploytrack-"+use)
+	return dir, meta, err
+}
+
 // profileRuns runs the first-event case cfg.runs times and nothing else,
 // so that a profiler started around this process (perf record -g) sees
 // the binary's whole life, start-up included, many times over.
 func profileRuns(ctx context.Context, cfg config) error {
-	dir, err := os.MkdirTemp("", "deploytrack-profile")
+	dir, meta, err := workspace(&cfg, "profile")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if cfg.event, err = filepath.Abs(cfg.event); err != nil {
-		return err
-	}
-	meta, err := runner.ReadMetadata(cfg.action)
-	if err != nil {
-		return err
-	}
 	c := &benchCase{name: "first event", binary: cfg.bin, meta: meta, event: cfg.event, dir: dir}
 	c.setUp()
 	defer c.close()
@@ -166,18 +174,11 @@ func profileRuns(ctx context.Context, cfg config) error {
 // interleaved, each against fakes of its own, and prints the medians: what
 // a change saved, measured side by side.
 func compare(ctx context.Context, w io.Writer, cfg config, other string) error {
-	dir, err := os.MkdirTemp("", "deploytrack-compare")
+	dir, meta, err := workspace(&cfg, "compare")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if cfg.event, err = filepath.Abs(cfg.event); err != nil {
-		return err
-	}
-	meta, err := runner.ReadMetadata(cfg.action)
-	if err != nil {
-		return err
-	}
 	var cases []*benchCase
 	for i, bin := range []string{other, cfg.bin} {
 		c := &benchCase{name: bin, binary: bin, meta: meta, event: cfg.event, dir: filepath.Join(dir, fmt.Sprint(i))}

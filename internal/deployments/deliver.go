@@ -85,11 +85,15 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 	}
 	if slices.Contains(all, findJob) {
 		id, err := c.jobDeployment(ctx, ev, candidates)
-		if err != nil || id != 0 {
-			t, err := giveUp(Target{ID: id, Job: id != 0}, err)
-			if err != nil {
-				return t, err
-			}
+		if err != nil {
+			return giveUp(Target{}, err)
+		}
+		if id != 0 {
+			// The job's own deployment: no twin to settle, and GitHub's
+			// auto_inactive retires what it replaces.
+			r.leave(false)
+			prev.abandon()
+			t := Target{ID: id, Job: true}
 			return c.deliver(ctx, ev, t, nil, nil, status(t))
 		}
 	}

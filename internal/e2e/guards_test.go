@@ -70,39 +70,56 @@ func TestResultsOKWhenASinkFailed(t *testing.T) {
 }
 
 // TestProductsInFlight: the products input never has more requests in
-// flight at once than its limit (10), however many products there are.
+// flight at once to either API than its limit (10), however many products
+// there are.
 func TestProductsInFlight(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	var mu sync.Mutex
-	now, peak := 0, 0
-	counting := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			now++
-			peak = max(peak, now)
-			mu.Unlock()
-			time.Sleep(20 * time.Millisecond) // long enough for the others to pile up
-			h.ServeHTTP(rw, r)
-			mu.Lock()
-			now--
-			mu.Unlock()
-		})
-	}
-	vs := httptest.NewServer(counting(w.versioner))
-	t.Cleanup(vs.Close)
+	vs := &inFlight{h: w.versioner}
+	gs := &inFlight{h: w.github}
+	vsrv, gsrv := httptest.NewServer(vs), httptest.NewServer(gs)
+	t.Cleanup(vsrv.Close)
+	t.Cleanup(gsrv.Close)
 	var lines []string
 	for i := range 25 {
 		lines = append(lines, fmt.Sprintf("p%02d@1", i))
 	}
-	r := w.run(use{with: w.with(map[string]string{"api-url": vs.URL, "product": "", "products": strings.Join(lines, "\n"), "github-deployment": "false"})})
+	r := w.run(use{
+		with: w.with(map[string]string{"api-url": vsrv.URL, "product": "", "products": strings.Join(lines, "\n"), "github-deployment": "true"}),
+		env:  map[string]string{"GITHUB_API_URL": gsrv.URL + w.github.PathPrefix},
+	})
 	wantCode(t, r, 0)
 	if n := len(w.versioner.Events()); n != 25 {
 		t.Fatalf("Versioner recorded %d events, want 25", n)
 	}
-	if peak > 10 || peak < 2 {
-		t.Errorf("at most %d requests were in flight at once; want between 2 (concurrent) and 10 (the limit)", peak)
+	if n := len(w.github.Deployments()); n != 25 {
+		t.Fatalf("GitHub holds %d deployments, want 25", n)
 	}
+	for api, c := range map[string]*inFlight{"Versioner": vs, "GitHub": gs} {
+		if c.peak > 10 || c.peak < 2 {
+			t.Errorf("%s: at most %d requests were in flight at once; want between 2 (concurrent) and 10 (the limit)", api, c.peak)
+		}
+	}
+}
+
+// inFlight serves h and counts the most requests it had at once, each
+// held a moment so that concurrent ones pile up.
+type inFlight struct {
+	h         http.Handler
+	mu        sync.Mutex
+	now, peak int
+}
+
+func (c *inFlight) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.now++
+	c.peak = max(c.peak, c.now)
+	c.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	c.h.ServeHTTP(rw, r)
+	c.mu.Lock()
+	c.now--
+	c.mu.Unlock()
 }
 
 // TestPostStepLooksAgainAfter404: when the deployment the main step handed

@@ -105,15 +105,21 @@ func actionSchema(t *testing.T) *jsonschema.Schema {
 // decodeYAML reads a YAML file into plain maps, as JSON would hold it.
 func decodeYAML(t *testing.T, file string) map[string]any {
 	t.Helper()
+	var m map[string]any
+	readYAML(t, file, &m)
+	return m
+}
+
+// readYAML decodes the YAML file into v, or fails the test.
+func readYAML(t *testing.T, file string, v any) {
+	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
+	if err := yaml.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
-	return m
 }
 
 func section(m map[string]any, key string) map[string]any {

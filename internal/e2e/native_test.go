@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/deploytrack/deploytrack/internal/step"
 )
 
@@ -53,14 +51,8 @@ type actionFile struct {
 
 func readActionFile(t *testing.T, name string) *actionFile {
 	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var a actionFile
-	if err := yaml.Unmarshal(b, &a); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	readYAML(t, name, &a)
 	return &a
 }
 

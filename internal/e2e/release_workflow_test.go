@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // .github/workflows/release.yml, read for what a release must never do:
@@ -41,14 +38,8 @@ type workflowFile struct {
 
 func readWorkflow(t *testing.T, name string) *workflowFile {
 	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var w workflowFile
-	if err := yaml.Unmarshal(b, &w); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	readYAML(t, name, &w)
 	return &w
 }
 

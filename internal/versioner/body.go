@@ -17,6 +17,33 @@ import (
 // metadata's values (up to 120 KB) are JSON text that ParseMetadata
 // checked, and go out as the user wrote them.
 func Body(ev event.Event) ([]byte, error) {
+	b := fields(ev)
+	keys := slices.Collect(maps.Keys(b))
+	if ev.Metadata != nil {
+		keys = append(keys, "extra_metadata")
+	}
+	slices.Sort(keys) // as json.Marshal orders a map's keys
+	out := make([]byte, 0, 1024+rawSize(ev.Metadata))
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(appendString(out, k), ':')
+		if k != "extra_metadata" {
+			out = appendString(out, b[k])
+			continue
+		}
+		var err error
+		if out, err = appendObject(out, ev.Metadata); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, '}'), nil
+}
+
+// fields are the body's members but extra_metadata, all strings.
+func fields(ev event.Event) map[string]string {
 	b := map[string]string{
 		"product_name":  ev.Product,
 		"version":       ev.Version,
@@ -53,28 +80,7 @@ func Body(ev event.Event) ([]byte, error) {
 	if ev.Status.Terminal() {
 		b["completed_at"] = at
 	}
-	keys := slices.Collect(maps.Keys(b))
-	if ev.Metadata != nil {
-		keys = append(keys, "extra_metadata")
-	}
-	slices.Sort(keys) // as json.Marshal orders a map's keys
-	out := make([]byte, 0, 1024+rawSize(ev.Metadata))
-	out = append(out, '{')
-	for i, k := range keys {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(appendString(out, k), ':')
-		if k != "extra_metadata" {
-			out = appendString(out, b[k])
-			continue
-		}
-		var err error
-		if out, err = appendObject(out, ev.Metadata); err != nil {
-			return nil, err
-		}
-	}
-	return append(out, '}'), nil
+	return b
 }
 
 // appendObject appends m as a JSON object, its keys in order. A
