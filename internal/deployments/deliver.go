@@ -204,15 +204,16 @@ type previous struct {
 	err   error
 }
 
-// startPrevious lists ev's environment (once for the step's products, see
-// Lists) and, once below gives the target's id, reads the newest status
-// of the product's earlier deployments, newest first and at most
-// maxReads, until one is success: the version a success replaces.
+// startPrevious lists ev's environment's narrow page (once for the step's
+// products, see Lists) and, once below gives the target's id, reads the
+// newest status of the product's earlier deployments, newest first and at
+// most maxReads, until one is success: the version a success replaces
+// (see findPrevious).
 func (c *Client) startPrevious(ctx context.Context, ev event.Event) *previous {
 	p := &previous{limit: make(chan int64, 1), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		list, err := c.lists.get(ctx, c, ev)
+		list, err := c.lists.get(ctx, c, ev, false)
 		if err != nil {
 			p.err = err
 			return
@@ -224,7 +225,7 @@ func (c *Client) startPrevious(ctx context.Context, ev event.Event) *previous {
 			p.err = ctx.Err()
 			return
 		}
-		p.d, p.err = c.latestSuccess(ctx, earlier(list, ev, below))
+		p.d, p.err = c.findPrevious(ctx, ev, list, below)
 	}()
 	return p
 }
@@ -249,21 +250,22 @@ func (p *previous) abandon() {
 }
 
 // latestSuccess reads the newest status of each of list, in order and at
-// most maxReads, and returns the first that is success, or nil.
-func (c *Client) latestSuccess(ctx context.Context, list []*github.Deployment) (*github.Deployment, error) {
+// most limit, and returns the first that is success, or nil, and how many
+// it read.
+func (c *Client) latestSuccess(ctx context.Context, list []*github.Deployment, limit int) (*github.Deployment, int, error) {
 	for i, d := range list {
-		if i == maxReads {
-			break
+		if i == limit {
+			return nil, i, nil
 		}
 		statuses, resp, err := c.listStatuses(ctx, d.GetID(), latestOptions())
 		if err != nil {
-			return nil, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
+			return nil, i + 1, c.explain(ctx, fmt.Sprintf("read the newest status of deployment %d", d.GetID()), resp, err)
 		}
 		if len(statuses) > 0 && statuses[0].GetState() == "success" {
-			return d, nil
+			return d, i + 1, nil
 		}
 	}
-	return nil, nil
+	return nil, len(list), nil
 }
 
 // retire marks inactive the previous version prev found, in favour of

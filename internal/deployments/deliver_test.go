@@ -68,10 +68,10 @@ func TestDeliverRoundTrips(t *testing.T) {
 		want    []string
 	}{
 		{name: "first event, completed", status: event.Completed, trips: 3,
-			want: []string{"GET ?environment=production&per_page=100&sha=" + sha + "&task=deploy", "GET ?environment=production&per_page=100&task=deploy",
+			want: []string{"GET ?environment=production&per_page=100&sha=" + sha + "&task=deploy", "GET ?environment=production&per_page=10&task=deploy",
 				"GET /1/statuses?per_page=1", "POST ", "GET ?environment=production&per_page=100&sha=" + sha + "&task=deploy", "POST /2/statuses", "POST /1/statuses"}},
 		{name: "finishing step, completed", started: true, status: event.Completed, trips: 3,
-			want: []string{"GET ?environment=production&per_page=100&sha=" + sha + "&task=deploy", "GET ?environment=production&per_page=100&task=deploy",
+			want: []string{"GET ?environment=production&per_page=100&sha=" + sha + "&task=deploy", "GET ?environment=production&per_page=10&task=deploy",
 				"GET /1/statuses?per_page=1", "POST /2/statuses", "POST /1/statuses"}},
 		{name: "first event, started", status: event.Started, trips: 3,
 			want: []string{"GET ?environment=production&per_page=100&sha=" + sha + "&task=deploy", "POST ",

@@ -157,7 +157,11 @@ const listQuery = "environment=production&per_page=100&sha=" + sha + "&task=depl
 
 // envQuery is what a success of ours asks for to replace the product's
 // previous version: the environment's newest deploy task, of any commit.
-const envQuery = "environment=production&per_page=100&task=deploy"
+const envQuery = "environment=production&per_page=10&task=deploy"
+
+// wideQuery is the environment's newest 100, listed when its first page
+// is full and settles nothing.
+const wideQuery = "environment=production&per_page=100&task=deploy"
 
 // The deployments of the tests of Target, as GitHub lists them.
 const (

@@ -2,6 +2,7 @@ package deployments
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	"github.com/google/go-github/v62/github"
@@ -69,6 +70,17 @@ func (l *Lists) closeIdle() {
 	}
 }
 
+// narrow is the size of the environments' narrow page for the step's
+// products (see firstPage).
+func (l *Lists) narrow() int {
+	if l == nil {
+		return firstPage(1)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return firstPage(l.expected)
+}
+
 type envList struct {
 	once sync.Once
 	list []*github.Deployment
@@ -78,12 +90,17 @@ type envList struct {
 // Share makes c read the environments' lists through l.
 func (c *Client) Share(l *Lists) { c.lists = l }
 
-// get lists ev's environment once for l, or each time without one.
-func (l *Lists) get(ctx context.Context, c *Client, ev event.Event) ([]*github.Deployment, error) {
-	if l == nil {
-		return c.listEnvironment(ctx, ev)
+// get lists ev's environment once for l, or each time without one: its
+// narrow page, or with wide its newest widePage.
+func (l *Lists) get(ctx context.Context, c *Client, ev event.Event, wide bool) ([]*github.Deployment, error) {
+	size := l.narrow()
+	if wide {
+		size = widePage
 	}
-	key := c.owner + "/" + c.repo + "\n" + ev.Environment
+	if l == nil {
+		return c.listEnvironment(ctx, ev, size)
+	}
+	key := c.owner + "/" + c.repo + "\n" + ev.Environment + "\n" + strconv.Itoa(size)
 	l.mu.Lock()
 	e := l.m[key]
 	if e == nil {
@@ -94,7 +111,7 @@ func (l *Lists) get(ctx context.Context, c *Client, ev event.Event) ([]*github.D
 		l.m[key] = e
 	}
 	l.mu.Unlock()
-	e.once.Do(func() { e.list, e.err = c.listEnvironment(ctx, ev) })
+	e.once.Do(func() { e.list, e.err = c.listEnvironment(ctx, ev, size) })
 	return e.list, e.err
 }
 

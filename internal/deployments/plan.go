@@ -3,6 +3,7 @@ package deployments
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/google/go-querystring/query"
 
@@ -38,7 +39,7 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 		}
 		plan = append(plan, PlannedRequest{line, status})
 		if replaces {
-			plan = append(plan, replacePlan(base, ev, job, all[0] == findOurs)...)
+			plan = append(plan, replacePlan(base, ev, job, all[0] == findOurs, firstPage(w.Products))...)
 		}
 		return plan
 	}
@@ -80,7 +81,7 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 // deployment instead, which needs none of it; listed says the step lists
 // the commit's deployments first (Deliver sends the environment's list
 // with it), else the deployment is known and it follows the success.
-func replacePlan(base string, ev event.Event, job, listed bool) []PlannedRequest {
+func replacePlan(base string, ev event.Event, job, listed bool, page int) []PlannedRequest {
 	when := "after the success"
 	if listed {
 		when = "at the same time as the first list"
@@ -89,8 +90,10 @@ func replacePlan(base string, ev event.Event, job, listed bool) []PlannedRequest
 		when += ", used only for a success on a deployment of ours"
 	}
 	return []PlannedRequest{
-		{Line: "GET " + base + "?" + encode(envListOptions(ev)) + " (" + when + ": the environment's newest deployments, of every commit, for the earlier ones of " + ev.Product +
+		{Line: "GET " + base + "?" + encode(envListOptions(ev, page)) + " (" + when + ": the environment's newest deployments, of every commit, for the earlier ones of " + ev.Product +
 			"; once for all the step's products in this environment)"},
+		{Line: "GET " + base + "?" + encode(envListOptions(ev, widePage)) + " (only if that page is full and its earlier deployments of " + ev.Product +
+			" do not settle which one is live: the environment's newest " + strconv.Itoa(widePage) + ", once for all the step's products)"},
 		{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (as soon as that list and this step's deployment are known: the newest status of each earlier deployment of %s, newest first, at most %d, until one is success: the version this one replaces)",
 			base, encode(latestOptions()), ev.Product, maxReads)},
 		{"POST " + base + "/{id}/statuses (to that one, if any, at the same time as the success: it becomes inactive; no other product's deployment is touched)", replacedRequest(ev, "{ours}")},

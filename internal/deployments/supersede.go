@@ -53,11 +53,28 @@ func withoutAutoInactive(r *github.DeploymentStatusRequest) *github.DeploymentSt
 	return &cp
 }
 
+// The environment's list is read in two widths. GitHub lists a
+// deployment at about 2 KB, so a page of 100 is some 200 KB to fetch and
+// decode in every success, while the product's previous version is
+// nearly always among the environment's newest few: the step asks for a
+// narrow page first (narrowPage, wider when the step has more products)
+// and for the newest 100 (widePage) only when a full narrow page may have
+// left the live one out (see findPrevious).
+const (
+	narrowPage = 10
+	widePage   = 100
+)
+
+// firstPage is the narrow page's size for a step of n products: room for
+// each product's previous version, and as many other deployments again.
+func firstPage(n int) int {
+	return min(widePage, max(narrowPage, 2*n))
+}
+
 // envListOptions asks for the environment's newest deployments, of every
-// commit and product, one page of 100: the product's previous version is
-// among them unless the environment has had 100 deployments since.
-func envListOptions(ev event.Event) *github.DeploymentsListOptions {
-	return &github.DeploymentsListOptions{Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: 100}}
+// commit and product, one page of perPage.
+func envListOptions(ev event.Event, perPage int) *github.DeploymentsListOptions {
+	return &github.DeploymentsListOptions{Environment: ev.Environment, Task: "deploy", ListOptions: github.ListOptions{PerPage: perPage}}
 }
 
 // latestOptions asks for a deployment's newest status alone: GitHub lists
@@ -73,15 +90,42 @@ func latestOptions() *github.ListOptions { return &github.ListOptions{PerPage: 1
 // succeeded. Other products' deployments, and deployments newer than id,
 // are not touched.
 func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Replaced, error) {
-	list, err := c.lists.get(ctx, c, ev)
+	list, err := c.lists.get(ctx, c, ev, false)
 	if err != nil {
 		return Replaced{}, err
 	}
-	d, err := c.latestSuccess(ctx, earlier(list, ev, id))
+	d, err := c.findPrevious(ctx, ev, list, id)
 	if err != nil || d == nil {
 		return Replaced{}, err
 	}
 	return c.markReplaced(ctx, ev, d, id)
+}
+
+// findPrevious reads the newest status of the product's deployments older
+// than id in list, the environment's narrow page, newest first and at most
+// maxReads, and returns the first that is success, or nil. When the page
+// was full and did not settle it (no earlier deployment of the product in
+// it, or fewer than maxReads read and none success), the live one may be
+// further back: it goes on in the environment's newest widePage, with the
+// deployments it has not read yet.
+func (c *Client) findPrevious(ctx context.Context, ev event.Event, list []*github.Deployment, id int64) (*github.Deployment, error) {
+	seen := earlier(list, ev, id)
+	d, read, err := c.latestSuccess(ctx, seen, maxReads)
+	if err != nil || d != nil || read == maxReads || len(list) < c.lists.narrow() {
+		return d, err
+	}
+	wide, err := c.lists.get(ctx, c, ev, true)
+	if err != nil {
+		return nil, err
+	}
+	var rest []*github.Deployment
+	for _, w := range earlier(wide, ev, id) {
+		if !slices.ContainsFunc(seen, func(s *github.Deployment) bool { return s.GetID() == w.GetID() }) {
+			rest = append(rest, w)
+		}
+	}
+	d, _, err = c.latestSuccess(ctx, rest, maxReads-read)
+	return d, err
 }
 
 // markReplaced posts inactive to d, the product's previous version,
@@ -95,9 +139,9 @@ func (c *Client) markReplaced(ctx context.Context, ev event.Event, d *github.Dep
 	return Replaced{ID: d.GetID(), Version: fmt.Sprint(p["version"])}, nil
 }
 
-// listEnvironment lists ev's environment's newest deployments.
-func (c *Client) listEnvironment(ctx context.Context, ev event.Event) ([]*github.Deployment, error) {
-	list, resp, err := c.listDeployments(ctx, envListOptions(ev))
+// listEnvironment lists ev's environment's newest perPage deployments.
+func (c *Client) listEnvironment(ctx context.Context, ev event.Event, perPage int) ([]*github.Deployment, error) {
+	list, resp, err := c.listDeployments(ctx, envListOptions(ev, perPage))
 	if err != nil {
 		return nil, c.explain(ctx, "list the deployments of environment "+ev.Environment, resp, err)
 	}

@@ -30,9 +30,18 @@ func product(id int64, name, version, run string) string {
 func TestReplace(t *testing.T) {
 	t.Parallel()
 	const (
-		envList = "GET /repos/acme/web/deployments?" + envQuery
-		post50  = "POST /repos/acme/web/deployments/50/statuses"
+		envList  = "GET /repos/acme/web/deployments?" + envQuery
+		wideList = "GET /repos/acme/web/deployments?" + wideQuery
+		post50   = "POST /repos/acme/web/deployments/50/statuses"
 	)
+	// others is n deployments of other products, ids from 49 down.
+	others := func(n int) []string {
+		var l []string
+		for i := range n {
+			l = append(l, product(int64(49-i), "api", fmt.Sprint(n-i), fmt.Sprint(100+i)))
+		}
+		return l
+	}
 	read := func(id int64) string {
 		return fmt.Sprintf("GET /repos/acme/web/deployments/%d/statuses?per_page=1", id)
 	}
@@ -98,6 +107,31 @@ func TestReplace(t *testing.T) {
 			list: []string{product(48, "web", "1.2.2", "8")}, latest: map[int64]string{48: "success"}, wantSeen: []string{post50},
 		},
 		{
+			name: "a full first page without the product: the newest 100 are listed, once", target: deployments.Target{ID: 50},
+			list:   append(others(10), product(39, "web", "1.2.2", "8")),
+			latest: map[int64]string{39: "success", 49: "success"},
+			want:   deployments.Replaced{ID: 39, Version: "1.2.2"}, wantSeen: []string{post50, envList, wideList, read(39), post(39)},
+		},
+		{
+			name: "a full first page whose deployments of the product all failed: the reads go on further back", target: deployments.Target{ID: 50},
+			list:   append(append(others(8), product(41, "web", "3", "8"), product(40, "web", "2", "7")), product(39, "web", "1", "6")),
+			latest: map[int64]string{41: "failure", 40: "failure", 39: "success"},
+			want:   deployments.Replaced{ID: 39, Version: "1"}, wantSeen: []string{post50, envList, read(41), read(40), wideList, read(39), post(39)},
+		},
+		{
+			name: "a full first page that holds the live one: no second list", target: deployments.Target{ID: 50},
+			list:   append(append(others(9), product(40, "web", "2", "7")), product(39, "web", "1", "6")),
+			latest: map[int64]string{40: "success", 39: "success"},
+			want:   deployments.Replaced{ID: 40, Version: "2"}, wantSeen: []string{post50, envList, read(40), post(40)},
+		},
+		{
+			name: "five read on the first page: no second list", target: deployments.Target{ID: 50},
+			list: append(append(others(5), product(44, "web", "5", "5"), product(43, "web", "4", "4"), product(42, "web", "3", "3"),
+				product(41, "web", "2", "2"), product(40, "web", "1", "1")), product(39, "web", "0", "0")),
+			latest:   map[int64]string{44: "failure", 43: "failure", 42: "failure", 41: "failure", 40: "failure", 39: "success"},
+			wantSeen: []string{post50, envList, read(44), read(43), read(42), read(41), read(40)},
+		},
+		{
 			name: "GitHub refuses the inactive status: the success stands, and the step says what is left", target: deployments.Target{ID: 50},
 			list: []string{product(47, "web", "1.2.1", "7")}, latest: map[int64]string{47: "success"},
 			wantSeen: []string{post50, envList, read(47), post(47)},
@@ -111,10 +145,15 @@ func TestReplace(t *testing.T) {
 			state := or(tt.state, "success")
 			g := setup(t)
 			g.mux.HandleFunc("GET /repos/acme/web/deployments", func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.RawQuery != envQuery {
-					t.Errorf("list query %q, want %q", r.URL.RawQuery, envQuery)
+				list := tt.list
+				switch r.URL.RawQuery {
+				case envQuery:
+					list = list[:min(len(list), 10)]
+				case wideQuery:
+				default:
+					t.Errorf("list query %q, want %q or %q", r.URL.RawQuery, envQuery, wideQuery)
 				}
-				respond(w, http.StatusOK, "["+strings.Join(tt.list, ",")+"]")
+				respond(w, http.StatusOK, "["+strings.Join(list, ",")+"]")
 			})
 			g.mux.HandleFunc("GET /repos/acme/web/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
 				var id int64

@@ -31,6 +31,9 @@ type Where struct {
 	// Like a handed-over one, it is looked up again if GitHub answers 404.
 	Known    int64
 	KnownJob bool
+	// Products is how many products the step records, for Plan: the
+	// environment's first page grows with them (see firstPage).
+	Products int
 }
 
 // Target is the deployment a step posts its status to.

@@ -20,7 +20,7 @@ const (
 	ghCreate     = "POST /api/v3/repos/acme/shop/deployments"
 	// ghEnvList is the list of the environment's newest deployments that
 	// a success of ours reads to replace the product's previous version.
-	ghEnvList = "GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=100&task=deploy"
+	ghEnvList = "GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=10&task=deploy"
 )
 
 func ghStatus(id string) string {

@@ -94,7 +94,7 @@ func TestSupersedingRequests(t *testing.T) {
 	id := r.outputs["github-deployment-id"]
 	wantPaths(t, "GitHub", w.github.Requests(),
 		ghList, ghStatus(id),
-		"GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=100&task=deploy",
+		"GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=10&task=deploy",
 		fmt.Sprintf("GET /api/v3/repos/acme/shop/deployments/%d/statuses?per_page=1", prev),
 		ghStatus(fmt.Sprint(prev)))
 	// The requests go at once where they can (deployments.Deliver): find
@@ -127,6 +127,44 @@ func TestSupersedingRequests(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "status success") {
 		t.Errorf("the step's log lacks its status:\n%s", r.stdout)
+	}
+}
+
+// TestSupersedingFarBack: when the environment's first page (10) is full
+// of other products' deployments, the step lists its newest 100 once and
+// still retires the product's previous version, and nothing else.
+func TestSupersedingFarBack(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	prev := w.github.AddDeployment(fake.Deployment{Ref: "main", Environment: "production",
+		Payload:  map[string]any{"product": "shop-api", "version": "1.1.0", "run_id": "1"},
+		Statuses: []fake.Status{{State: "success"}}})
+	for i := range 12 {
+		w.github.AddDeployment(fake.Deployment{Ref: "main", Environment: "production",
+			Payload:  map[string]any{"product": "worker", "version": fmt.Sprintf("2.0.%d", i), "run_id": fmt.Sprint(2 + i)},
+			Statuses: []fake.Status{{State: "success"}}})
+	}
+	r := w.run(use{with: w.with(map[string]string{"status": "success"})})
+	wantCode(t, r, 0)
+	id := r.outputs["github-deployment-id"]
+	var lists []string
+	for _, p := range paths(w.github.Requests()) {
+		if strings.HasPrefix(p, "GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=") && !strings.Contains(p, "sha=") {
+			lists = append(lists, p)
+		}
+	}
+	want := []string{ghEnvList, "GET /api/v3/repos/acme/shop/deployments?environment=production&per_page=100&task=deploy"}
+	if diff := cmp.Diff(want, lists); diff != "" {
+		t.Errorf("the environment's lists (-want +got):\n%s", diff)
+	}
+	for _, d := range w.github.Deployments() {
+		last := d.Statuses[len(d.Statuses)-1]
+		switch {
+		case d.ID == prev && (last.State != "inactive" || last.Description != "superseded by 1.2.3 (deployment "+id+")"):
+			t.Errorf("the previous shop-api deployment ends with %+v, want inactive, superseded by 1.2.3", last)
+		case d.ID != prev && fmt.Sprint(d.ID) != id && last.State != "success":
+			t.Errorf("worker's deployment %d ends with %+v, want its success untouched", d.ID, last)
+		}
 	}
 }
 
@@ -169,7 +207,7 @@ func TestProductsShareTheEnvironmentList(t *testing.T) {
 	wantCode(t, r, 0)
 	lists := 0
 	for _, p := range paths(w.github.Requests()) {
-		if p == "GET /api/v3/repos/acme/shop/deployments?environment=staging&per_page=100&task=deploy" {
+		if p == "GET /api/v3/repos/acme/shop/deployments?environment=staging&per_page=10&task=deploy" {
 			lists++
 		}
 	}

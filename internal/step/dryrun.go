@@ -15,8 +15,9 @@ import (
 	"github.com/deploytrack/deploytrack/internal/workflow"
 )
 
-// dryRun prints the exact requests the step would send, and sends nothing.
-func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report) {
+// dryRun prints the exact requests the step would send, and sends nothing;
+// products is how many products the step records.
+func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, ev event.Event, rep *report.Report, products int) {
 	body, err := versioner.Body(ev)
 	if err != nil {
 		rep.VersionerErr = err
@@ -38,7 +39,9 @@ func dryRun(a *githubactions.Action, cfg *config.Config, src ghcontext.Source, e
 		return
 	}
 	a.Group("dry run: GitHub requests (not sent)")
-	for _, r := range deployments.Plan(src.APIURL, ev, githubWhere(a, cfg, ev), rep.GitHub.State) {
+	where := githubWhere(a, cfg, ev)
+	where.Products = products
+	for _, r := range deployments.Plan(src.APIURL, ev, where, rep.GitHub.State) {
 		workflow.Printf(a, "%s", r.Line)
 		if b, err := json.Marshal(r.Body); err == nil && r.Body != nil {
 			printJSON(a, b)

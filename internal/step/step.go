@@ -98,7 +98,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if cfg.DryRun {
 		for i := range evs {
-			dryRun(a, cfgs[i], src, evs[i], reps[i])
+			dryRun(a, cfgs[i], src, evs[i], reps[i], len(evs))
 		}
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
