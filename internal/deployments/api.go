@@ -1,6 +1,7 @@
 package deployments
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,16 +24,25 @@ import (
 // mediaTypeExpandDeploymentStatusPreview).
 const previewAccept = "application/vnd.github.ant-man-preview+json, application/vnd.github.flash-preview+json"
 
-// listed is what the step reads of a listed deployment.
+// listed is what the step reads of a listed deployment (see decodeListed).
 type listed struct {
-	ID          int64           `json:"id"`
-	SHA         string          `json:"sha"`
-	Environment string          `json:"environment"`
-	Payload     json.RawMessage `json:"payload"`
-	Creator     *struct {
-		Login string `json:"login"`
-	} `json:"creator"`
-	CreatedAt *github.Timestamp `json:"created_at"`
+	ID          int64             `json:"id"`
+	SHA         string            `json:"sha"`
+	Environment string            `json:"environment"`
+	Payload     json.RawMessage   `json:"payload"`
+	Creator     *creator          `json:"creator"`
+	CreatedAt   *github.Timestamp `json:"created_at"`
+}
+
+type creator struct {
+	Login string `json:"login"`
+}
+
+// listedStatus is what the step reads of a listed deployment status.
+type listedStatus struct {
+	State     string `json:"state"`
+	LogURL    string `json:"log_url"`
+	TargetURL string `json:"target_url"`
 }
 
 // listDeployments lists the repository's deployments as opts asks, each
@@ -46,8 +56,12 @@ func (c *Client) listDeployments(ctx context.Context, opts *github.DeploymentsLi
 	if err != nil {
 		return nil, nil, err
 	}
-	var page []listed
-	resp, err := c.gh.Do(ctx, req, &page)
+	var body bytes.Buffer
+	resp, err := c.gh.Do(ctx, req, &body)
+	if err != nil {
+		return nil, resp, err
+	}
+	page, err := decodeListed(body.Bytes())
 	if err != nil {
 		return nil, resp, err
 	}
@@ -105,12 +119,12 @@ func (c *Client) listStatuses(ctx context.Context, id int64, opts *github.ListOp
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", previewAccept)
-	var page []struct {
-		State     string `json:"state"`
-		LogURL    string `json:"log_url"`
-		TargetURL string `json:"target_url"`
+	var body bytes.Buffer
+	resp, err := c.gh.Do(ctx, req, &body)
+	if err != nil {
+		return nil, resp, err
 	}
-	resp, err := c.gh.Do(ctx, req, &page)
+	page, err := decodeStatuses(body.Bytes())
 	if err != nil {
 		return nil, resp, err
 	}

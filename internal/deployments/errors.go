@@ -76,7 +76,7 @@ func (c *Client) explain(ctx context.Context, what string, resp *github.Response
 func notJSON(resp *github.Response, err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
-	if resp == nil || resp.StatusCode/100 != 2 || !(errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)) {
+	if resp == nil || resp.StatusCode/100 != 2 || !(errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errNotList)) {
 		return ""
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" || mt == "application/xhtml+xml" {

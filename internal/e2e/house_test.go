@@ -26,7 +26,7 @@ var mayImport = map[string][]string{
 	"httpx":       nil,
 	"ghapi":       nil,
 	"versioner":   {"event", "httpx", "rawjson"},
-	"deployments": {"event", "ghapi", "httpx"},
+	"deployments": {"event", "ghapi", "httpx", "rawjson"},
 	"outcome":     {"ghapi"},
 	"redact":      nil,
 	"workflow":    {"redact"},

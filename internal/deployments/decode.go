@@ -1,0 +1,163 @@
+package deployments
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deploytrack/deploytrack/internal/rawjson"
+)
+
+// GitHub's lists are decoded in one pass of rawjson, member by member into
+// the few fields the step reads, as encoding/json would decode them into
+// listed and listedStatus (names matched in any case, the last of a
+// repeated name winning, null leaving a field as it was, a value of the
+// wrong type an error): encoding/json reads each answer twice, skips the
+// thirty-odd fields the step does not read one by one, and builds its
+// caches for the types in every new process, which was the largest share
+// of the step's own CPU time after the HTTP stack (BENCHMARKS.md). A fuzz
+// test holds the two together.
+
+// errNotList is the error of an answer that is not what was asked for
+// (see notJSON).
+var errNotList = errors.New("not a list of JSON objects")
+
+// decodeListed decodes a page of GitHub's deployments.
+func decodeListed(b []byte) ([]listed, error) {
+	var page []listed
+	var err error
+	ok := rawjson.Array(b, func(v []byte) {
+		var l listed
+		if err == nil {
+			err = decodeInto(v, func(m rawjson.Member) error { return l.set(m) })
+		}
+		page = append(page, l)
+	})
+	return page, answer(b, ok, err)
+}
+
+// decodeStatuses decodes a page of a deployment's statuses.
+func decodeStatuses(b []byte) ([]listedStatus, error) {
+	var page []listedStatus
+	var err error
+	ok := rawjson.Array(b, func(v []byte) {
+		var s listedStatus
+		if err == nil {
+			err = decodeInto(v, func(m rawjson.Member) error {
+				switch {
+				case m.Is("state"):
+					return setString(&s.State, m)
+				case m.Is("log_url"):
+					return setString(&s.LogURL, m)
+				case m.Is("target_url"):
+					return setString(&s.TargetURL, m)
+				}
+				return nil
+			})
+		}
+		page = append(page, s)
+	})
+	return page, answer(b, ok, err)
+}
+
+// answer is the error of a page that rawjson.Array read (ok) or not, err
+// the first of its elements' errors; null is an empty page, as
+// encoding/json has it.
+func answer(b []byte, ok bool, err error) error {
+	switch {
+	case !ok && string(trimSpace(b)) == "null":
+		return nil
+	case !ok:
+		return errNotList
+	}
+	return err
+}
+
+// decodeInto calls set for each member of v, an object, or does nothing
+// for null.
+func decodeInto(v []byte, set func(rawjson.Member) error) error {
+	if string(v) == "null" {
+		return nil
+	}
+	var err error
+	if !rawjson.Object(v, func(m rawjson.Member) {
+		if err == nil {
+			err = set(m)
+		}
+	}) {
+		return fmt.Errorf("%w: an element is %.40s", errNotList, v)
+	}
+	return err
+}
+
+// set decodes one member of a listed deployment.
+func (l *listed) set(m rawjson.Member) error {
+	switch {
+	case m.Is("id"):
+		if string(m.Value) == "null" {
+			return nil
+		}
+		n, err := strconv.ParseInt(string(m.Value), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: a deployment's id is %.40s", errNotList, m.Value)
+		}
+		l.ID = n
+	case m.Is("sha"):
+		return setString(&l.SHA, m)
+	case m.Is("environment"):
+		return setString(&l.Environment, m)
+	case m.Is("payload"):
+		l.Payload = append(l.Payload[:0], m.Value...)
+	case m.Is("creator"):
+		if string(m.Value) == "null" {
+			l.Creator = nil
+			return nil
+		}
+		if l.Creator == nil {
+			l.Creator = &creator{}
+		}
+		c := l.Creator
+		return decodeInto(m.Value, func(m rawjson.Member) error {
+			if m.Is("login") {
+				return setString(&c.Login, m)
+			}
+			return nil
+		})
+	case m.Is("created_at"):
+		if string(m.Value) == "null" {
+			l.CreatedAt = nil
+			return nil
+		}
+		var t github.Timestamp
+		if err := t.UnmarshalJSON(m.Value); err != nil {
+			return fmt.Errorf("%w: a deployment's created_at is %.40s", errNotList, m.Value)
+		}
+		l.CreatedAt = &t
+	}
+	return nil
+}
+
+// setString decodes m's value, a string or null, into s.
+func setString(s *string, m rawjson.Member) error {
+	if string(m.Value) == "null" {
+		return nil
+	}
+	v, ok := rawjson.String(m.Value)
+	if !ok {
+		return fmt.Errorf("%w: %s is %.40s, not a string", errNotList, m.Name(), m.Value)
+	}
+	*s = v
+	return nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
