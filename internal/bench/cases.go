@@ -34,6 +34,11 @@ var (
 	// retires the previous version.
 	wantFirst = requests{versioner: []string{"event"},
 		github: []string{"list", "envlist", "read", "create", "list", "status", "inactive"}}
+	// A started first step, the full event: GitHub lists the
+	// commit's deployments in the environment, creates the deployment,
+	// lists the commit's again (twins) and posts in_progress; nothing to
+	// replace before a success.
+	wantStarted = requests{versioner: []string{"event"}, github: []string{"list", "create", "list", "status"}}
 	// A completed step after a started one of the same run: the
 	// deployment is found; no create, no second look.
 	wantFinish = requests{versioner: []string{"event"}, github: []string{"list", "envlist", "read", "status", "inactive"}}
@@ -99,6 +104,7 @@ const (
 	floorTLSCase
 	startupCase
 	firstCase
+	startedCase
 	tlsCase
 	finishCase
 	metadataCase
@@ -138,6 +144,7 @@ func newCases(cfg config, dir string, bins binaries, caFile string) ([]*benchCas
 	cases[floorTLSCase] = &benchCase{name: "floor, libraries + one HTTPS GET", binary: bins.https, floor: true, get: true, tls: true}
 	cases[startupCase] = &benchCase{name: "start-up: invalid input, sends nothing", with: map[string]string{"version": ""}, code: 1}
 	cases[firstCase] = &benchCase{name: "first event (completed), both sinks"}
+	cases[startedCase] = &benchCase{name: "first step (started), both sinks", with: map[string]string{"status": "started"}}
 	cases[tlsCase] = &benchCase{name: "first event over HTTPS", tls: true}
 	cases[finishCase] = &benchCase{name: "finishing step (completed after started)", finish: true}
 	cases[metadataCase] = &benchCase{name: "first event, 100 KB metadata", with: map[string]string{"metadata": fake.Metadata(100 << 10)}}
