@@ -45,9 +45,15 @@ import (
 // deployment known beforehand (auto-finish's post step, a handed-over one)
 // takes Target then Post. status gets the deployment found: when it is
 // an existing one of ours, with the time GitHub made it.
+//
+// A finishing step that a started step of the job handed over to
+// (w.Started) takes two round trips instead (see deliverStarted); a
+// started step that hands on lists the environment for it, with its
+// first list (see handOnList).
 func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
 	all := lookups(ev, w)
-	if all[0] != findOurs {
+	switch {
+	case all[0] != findOurs:
 		c.lists.Skip()
 		t, err := c.Target(ctx, ev, w)
 		if err != nil {
@@ -55,6 +61,24 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		}
 		err = c.Post(ctx, ev, w, &t, status(t))
 		return t, err
+	case w.Started.Deployment > 0 && State(ev.Status) == "success" && ev.Product != "":
+		return c.deliverStarted(ctx, ev, w, status)
+	case w.HandsOn && ev.Status == event.Started && ev.Product != "":
+		var next *nextList
+		t, err := c.deliverOurs(ctx, ev, w, all, func() { next = c.handOnList(ctx, ev) }, status)
+		t.Previous = next.previous(ev, t.ID)
+		return t, err
+	}
+	return c.deliverOurs(ctx, ev, w, all, nil, status)
+}
+
+// deliverOurs is Deliver when the step lists the commit's deployments
+// first: all are its lookups. It calls onOurs, if set, as soon as it knows
+// that the status goes to a deployment of ours (found, or to be created),
+// before the next request goes.
+func (c *Client) deliverOurs(ctx context.Context, ev event.Event, w Where, all []lookup, onOurs func(), status func(Target) *github.DeploymentStatusRequest) (Target, error) {
+	if onOurs == nil {
+		onOurs = func() {}
 	}
 	var prev *previous
 	if State(ev.Status) == "success" && ev.Product != "" {
@@ -73,6 +97,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 	if id := found.GetID(); id != 0 {
 		r.leave(false)
 		prev.below(id)
+		onOurs()
 		t := Target{ID: id, CreatedAt: found.GetCreatedAt().Time}
 		return c.deliver(ctx, ev, t, nil, prev, status(t))
 	}
@@ -98,6 +123,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		}
 	}
 	prev.below(math.MaxInt64) // every earlier one: this step's is yet to be made
+	onOurs()
 	t, err := c.create(ctx, ev)
 	r.leave(err == nil && t.Created)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/google/go-querystring/query"
 
 	"github.com/deploytrack/deploytrack/internal/event"
@@ -31,6 +32,10 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 	if replaces {
 		status = withoutAutoInactive(status)
 	}
+	if all[0] == findOurs && w.Started.Deployment > 0 && state == "success" && ev.Product != "" {
+		return startedPlan(base, ev, w, list(ev.SHA), status)
+	}
+	handsOn := all[0] == findOurs && w.HandsOn && ev.Status == event.Started && ev.Product != ""
 	var plan []PlannedRequest
 	final := func(line string) []PlannedRequest {
 		if replaces && job {
@@ -66,6 +71,10 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 				when = "only when there is neither this run's deployment of " + ev.Product + " nor the job's own"
 			}
 			plan = append(plan, PlannedRequest{"POST " + base + " (" + when + ")", CreateRequest(ev)})
+			if handsOn {
+				plan = append(plan, PlannedRequest{Line: "GET " + base + "?" + encode(envListOptions(ev)) + " (at the same time as the create, or as the status when this run's deployment of " + ev.Product +
+					" exists; not when the status goes to the job's own: the newest earlier deployment of " + ev.Product + ", handed on in GITHUB_ENV to the job's finishing step; once for all the step's products in this environment)"})
+			}
 		case settleOurs:
 			plan = append(plan,
 				PlannedRequest{Line: list(ev.SHA) + " (only after a create, at the same time as the status below: another step of this run may have created the same deployment at the same moment, and every step keeps the oldest; once for all the step's products at this commit in this environment)"},
@@ -73,6 +82,24 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 		}
 	}
 	return final("POST " + base + "/{id}/statuses")
+}
+
+// startedPlan is what a success sends after a started step of the job
+// handed over its deployment and the previous version's (w.Started, see
+// deliverStarted); listCommit is the list it falls back on.
+func startedPlan(base string, ev event.Event, w Where, listCommit string, status *github.DeploymentStatusRequest) []PlannedRequest {
+	s := w.Started
+	plan := []PlannedRequest{{Line: "GET " + base + "?" + encode(envListOptions(ev)) + fmt.Sprintf(" (the environment's newest deployments: they must show deployment %d, which the started step handed over in GITHUB_ENV, as this run's of %s at this commit; once for all the step's products in this environment)", s.Deployment, ev.Product)}}
+	prev := "{id}"
+	if s.Previous > 0 {
+		prev = fmt.Sprint(s.Previous)
+		plan = append(plan, PlannedRequest{Line: fmt.Sprintf("GET %s/%d/statuses?%s (at the same time: the newest status of the previous version of %s the started step handed over)", base, s.Previous, encode(latestOptions()), ev.Product)})
+	}
+	return append(plan,
+		PlannedRequest{Line: listCommit + " (only when the environment's list does not show that deployment: the step then looks for it as without a hand-over, and creates it if GitHub has none)"},
+		PlannedRequest{fmt.Sprintf("POST %s/{id}/statuses (this run's deployment, as the environment's list shows it)", base), status},
+		PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (only when the one handed over is not the newest earlier deployment of %s in the list, or its newest status is not success: the others, newest first, at most %d, until one is success)", base, encode(latestOptions()), ev.Product, maxReads)},
+		PlannedRequest{fmt.Sprintf("POST %s/%s/statuses (at the same time as the success, to the product's previous version when its newest status is success: it becomes inactive; no other product's deployment is touched)", base, prev), replacedRequest(ev, "{ours}")})
 }
 
 // replacePlan is what a success on a deployment of ours sends besides its
