@@ -34,9 +34,11 @@ var (
 	// retires the previous version.
 	wantFirst = requests{versioner: []string{"event"},
 		github: []string{"list", "envlist", "read", "create", "list", "status", "inactive"}}
-	// A completed step after a started one of the same run: the
-	// deployment is found; no create, no second look.
-	wantFinish = requests{versioner: []string{"event"}, github: []string{"list", "envlist", "read", "status", "inactive"}}
+	// A completed step after a started one of the same job, which handed
+	// over (GITHUB_ENV) its deployment and the previous version's: the
+	// environment's list shows the deployment, so the commit's is not
+	// listed; the previous version's newest status is read at once.
+	wantFinish = requests{versioner: []string{"event"}, github: []string{"envlist", "read", "status", "inactive"}}
 )
 
 // requests are those one step made to each fake.
@@ -287,8 +289,14 @@ func (c *benchCase) once(ctx context.Context, keep, memory bool) error {
 		started["status"] = "started"
 		env["GITHUB_ACTION"] = "__start"
 		c.reset()
-		if _, err := c.step(ctx, c.binary, started, env); err != nil {
+		r, err := c.step(ctx, c.binary, started, env)
+		if err != nil {
 			return fmt.Errorf("the started step before it: %w", err)
+		}
+		// What it wrote to GITHUB_ENV reaches the finishing step, as the
+		// runner carries it to the job's later steps.
+		for k, v := range r.env {
+			env[k] = v
 		}
 		before = c.requests()
 		refetched = refetches(c.gh.Requests())
@@ -341,6 +349,7 @@ type result struct {
 	took, cpu      time.Duration
 	stdout, stderr string
 	outputs        map[string]string
+	env            map[string]string // what the step wrote to GITHUB_ENV
 }
 
 // step runs the binary once, as internal/runner would (the same
@@ -392,6 +401,12 @@ func (c *benchCase) step(ctx context.Context, bin string, with, env map[string]s
 		return r, err
 	}
 	if r.outputs, err = runner.ParseOutputs(bytes.NewReader(b)); err != nil {
+		return r, err
+	}
+	if b, err = os.ReadFile(files["GITHUB_ENV"]); err != nil {
+		return r, err
+	}
+	if r.env, err = runner.ParseEnv(bytes.NewReader(b)); err != nil {
 		return r, err
 	}
 	switch {
