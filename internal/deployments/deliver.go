@@ -47,7 +47,8 @@ import (
 // an existing one of ours, with the time GitHub made it.
 //
 // A finishing step that a started step of the job handed over to
-// (w.Started) takes two round trips instead (see deliverStarted); a
+// (w.Started) lists the environment instead of the commit, and a success
+// takes two round trips (see deliverStarted); a
 // started step that hands on lists the environment for it, with its
 // first list (see handOnList).
 func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
@@ -61,7 +62,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		}
 		err = c.Post(ctx, ev, w, &t, status(t))
 		return t, err
-	case w.Started.Deployment > 0 && State(ev.Status) == "success" && ev.Product != "":
+	case w.Started.Deployment > 0 && ev.Status.Terminal() && ev.Product != "":
 		return c.deliverStarted(ctx, ev, w, status)
 	case w.HandsOn && ev.Status == event.Started && ev.Product != "":
 		var next *nextList

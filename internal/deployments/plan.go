@@ -32,7 +32,7 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 	if replaces {
 		status = withoutAutoInactive(status)
 	}
-	if all[0] == findOurs && w.Started.Deployment > 0 && state == "success" && ev.Product != "" {
+	if all[0] == findOurs && w.Started.Deployment > 0 && ev.Status.Terminal() && ev.Product != "" {
 		return startedPlan(base, ev, w, list(ev.SHA), status)
 	}
 	handsOn := all[0] == findOurs && w.HandsOn && ev.Status == event.Started && ev.Product != ""
@@ -84,12 +84,17 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 	return final("POST " + base + "/{id}/statuses")
 }
 
-// startedPlan is what a success sends after a started step of the job
-// handed over its deployment and the previous version's (w.Started, see
-// deliverStarted); listCommit is the list it falls back on.
+// startedPlan is what a final status sends after a started step of the
+// job handed over its deployment and the previous version's (w.Started,
+// see deliverStarted); listCommit is the list it falls back on.
 func startedPlan(base string, ev event.Event, w Where, listCommit string, status *github.DeploymentStatusRequest) []PlannedRequest {
 	s := w.Started
 	plan := []PlannedRequest{{Line: "GET " + base + "?" + encode(envListOptions(ev)) + fmt.Sprintf(" (the environment's newest deployments: they must show deployment %d, which the started step handed over in GITHUB_ENV, as this run's of %s at this commit; once for all the step's products in this environment)", s.Deployment, ev.Product)}}
+	if status.GetState() != "success" {
+		return append(plan,
+			PlannedRequest{Line: listCommit + " (only when the environment's list does not show that deployment: the step then looks for it as without a hand-over, and creates it if GitHub has none)"},
+			PlannedRequest{fmt.Sprintf("POST %s/{id}/statuses (this run's deployment, as the environment's list shows it)", base), status})
+	}
 	prev := "{id}"
 	if s.Previous > 0 {
 		prev = fmt.Sprint(s.Previous)

@@ -87,8 +87,8 @@ func TestPlanHandOver(t *testing.T) {
 			want: []string{list, "POST " + base + " +body", list, "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
 		{name: "finishing, handed over", status: event.Completed, state: "success", where: deployments.Where{Started: deployments.Started{Deployment: 7, Previous: 5}},
 			want: []string{envList, "GET " + base + "/5/statuses?per_page=1", list, "POST " + base + "/{id}/statuses +body", "GET " + base + "/{id}/statuses?per_page=1", "POST " + base + "/5/statuses +body"}},
-		{name: "finishing, failed: as without", status: event.Failed, state: "failure", where: deployments.Where{Started: deployments.Started{Deployment: 7, Previous: 5}},
-			want: []string{list, "POST " + base + " +body", list, "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
+		{name: "finishing, failed: the environment's list, not the commit's", status: event.Failed, state: "failure", where: deployments.Where{Started: deployments.Started{Deployment: 7, Previous: 5}},
+			want: []string{envList, list, "POST " + base + "/{id}/statuses +body"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,10 +73,14 @@ func (n *nextList) previous(ev event.Event, id int64) int64 {
 	return 0
 }
 
-// deliverStarted is Deliver for a success after a started step of the job
-// that handed s over:
+// deliverStarted is Deliver for a final status after a started step of
+// the job that handed w.Started over. A success:
 //
-//	environment's list ∥ s.Previous's newest status → status ∥ inactive
+//	environment's list ∥ the previous version's newest status → status ∥ inactive
+//
+// Anything else: the environment's list, then the status (as the commit's
+// list then the status without a hand-over: the started step's list of
+// the environment is not wasted on a deploy that failed).
 //
 // The status goes to this run's deployment of the product at ev's
 // commit (the oldest of its twins, as scan picks it) when the
@@ -91,8 +95,12 @@ func (n *nextList) previous(ev event.Event, id int64) int64 {
 func (c *Client) deliverStarted(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
 	s := w.Started
 	c.lists.Skip() // the commit's list is not needed: no round to join
-	read := c.readLatest(ctx, s.Previous)
-	defer read.wait() // no request of the step still on its way when it ends
+	success := State(ev.Status) == "success"
+	var read *latest
+	if success {
+		read = c.readLatest(ctx, s.Previous)
+		defer read.wait() // no request of the step still on its way when it ends
+	}
 	list, err := c.lists.get(ctx, c, ev)
 	if err != nil {
 		return Target{}, err
@@ -101,7 +109,10 @@ func (c *Client) deliverStarted(ctx context.Context, ev event.Event, w Where, st
 	if d == nil {
 		// Every earlier deployment of the product: the one the step
 		// finds or creates is newer (retire checks it again).
-		prev := c.previousFrom(ctx, earlier(list, ev, math.MaxInt64), read)
+		var prev *previous
+		if success {
+			prev = c.previousFrom(ctx, earlier(list, ev, math.MaxInt64), read)
+		}
 		w.Started = Started{}
 		t, err := c.Target(ctx, ev, w)
 		if err != nil {
@@ -111,6 +122,9 @@ func (c *Client) deliverStarted(ctx context.Context, ev event.Event, w Where, st
 		return c.deliver(ctx, ev, t, nil, prev, status(t)) // the job's own replaces nothing
 	}
 	t := Target{ID: d.GetID(), CreatedAt: d.GetCreatedAt().Time}
+	if !success {
+		return c.deliver(ctx, ev, t, nil, nil, status(t))
+	}
 	return c.deliver(ctx, ev, t, nil, c.previousFrom(ctx, earlier(list, ev, t.ID), read), status(t))
 }
 

@@ -108,6 +108,7 @@ func TestDeliverStarted(t *testing.T) {
 		started  deployments.Started
 		extra    []fake.Deployment // added after 4
 		liveTwo  string            // the newest status of 2; "" is success
+		failed   bool              // the final status is failure, not success
 		target   int64
 		trips    int
 		want     []string
@@ -127,6 +128,10 @@ func TestDeliverStarted(t *testing.T) {
 			target: 4, trips: 3, want: []string{envList, read(2), commit, post(4), post(2)}, replaced: 2},
 		{name: "a deployment GitHub does not have: looked up as without", started: deployments.Started{Deployment: 99, Previous: 98},
 			target: 4, trips: 3, want: []string{envList, read(98) + " (404)", commit, read(2), post(4), post(2)}, replaced: 2},
+		{name: "a failure: the environment's list, then the status", started: deployments.Started{Deployment: 4, Previous: 2}, failed: true,
+			target: 4, trips: 2, want: []string{envList, post(4)}},
+		{name: "a failure, another product's deployment handed over: looked up as without", started: deployments.Started{Deployment: 3, Previous: 2}, failed: true,
+			target: 4, trips: 3, want: []string{envList, commit, post(4)}},
 		{name: "twins: the oldest gets the status", started: deployments.Started{Deployment: 5, Previous: 2},
 			extra:  []fake.Deployment{{SHA: sha, Ref: sha, Environment: "production", Payload: map[string]any{"product": "web", "version": "1.2.3", "run_id": "987654321"}, Statuses: []fake.Status{{State: "inactive"}}}},
 			target: 4, trips: 2, want: []string{envList, read(2), post(4), post(2)}, replaced: 2},
@@ -149,8 +154,11 @@ func TestDeliverStarted(t *testing.T) {
 			gh.SetLatency(100 * time.Millisecond)
 			cl, c := startedClient(t, gh)
 			ev := deployment()
+			if tt.failed {
+				ev.Status = event.Failed
+			}
 			got, err := cl.Deliver(context.Background(), ev, deployments.Where{Started: tt.started}, func(deployments.Target) *github.DeploymentStatusRequest {
-				return deployments.StatusRequest(ev, "success", "")
+				return deployments.StatusRequest(ev, deployments.State(ev.Status), "")
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +181,7 @@ func TestDeliverStarted(t *testing.T) {
 			}
 			for _, d := range gh.Deployments() {
 				last := d.Statuses[len(d.Statuses)-1].State
-				want := map[int64]string{1: "inactive", 2: cmpOr(tt.liveTwo, "success"), 3: "success", 4: "success", 5: "inactive"}[d.ID]
+				want := map[int64]string{1: "inactive", 2: cmpOr(tt.liveTwo, "success"), 3: "success", 4: deployments.State(ev.Status), 5: "inactive"}[d.ID]
 				if d.ID == tt.replaced {
 					want = "inactive"
 				}

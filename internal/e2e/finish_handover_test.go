@@ -17,7 +17,7 @@ func ghLatest(id int64) string {
 // deployment and the product's previous version on through GITHUB_ENV, so
 // the finishing step's success lists the environment and reads that
 // version's newest status at once, then posts its status and retires it,
-// without listing the commit. A hand-over that the environment's list
+// without listing the commit (a failure: the list, then its status). A hand-over that the environment's list
 // does not bear out (another product's deployment, one GitHub does not
 // have) is looked up as without one, and no status goes to a deployment
 // that is not this run's of the product.
@@ -26,9 +26,11 @@ func TestFinishingStepHandedOver(t *testing.T) {
 	tests := []struct {
 		name      string
 		forged    string // a START value over the started step's, as a later step of the job could write it
+		failed    bool   // the deploy failed: the finishing step records failure
 		wantLater []string
 	}{
 		{name: "as handed over", wantLater: []string{ghEnvList, ghLatest(1), ghStatus("3"), ghStatus("1")}},
+		{name: "a failure: the environment's list, then the status", failed: true, wantLater: []string{ghEnvList, ghStatus("3")}},
 		{name: "another product's deployment named", forged: `{"outcome":"started","github_deployment":2,"github_previous":2}`,
 			wantLater: []string{ghEnvList, ghLatest(2), ghList, ghLatest(1), ghStatus("3"), ghStatus("1")}},
 		{name: "a deployment GitHub does not have", forged: `{"outcome":"started","github_deployment":99,"github_previous":98}`,
@@ -53,10 +55,13 @@ func TestFinishingStepHandedOver(t *testing.T) {
 				j.SetEnv(event.JobVar("START", string(config.Deployment), "shop-api", "production"), tt.forged)
 			}
 			w.github.Reset()
-			finish := w.runIn(j, w.with(map[string]string{"status": "success"}))
+			status, want := "success", map[int64]string{1: "inactive", 2: "success", 3: "success"}
+			if tt.failed {
+				status, want = "failure", map[int64]string{1: "success", 2: "success", 3: "failure"}
+			}
+			finish := w.runIn(j, w.with(map[string]string{"status": status}))
 			wantCode(t, finish, 0)
 			wantPaths(t, "GitHub (finishing step)", w.github.Requests(), tt.wantLater...)
-			want := map[int64]string{1: "inactive", 2: "success", 3: "success"}
 			for _, d := range w.github.Deployments() {
 				if got := d.Statuses[len(d.Statuses)-1].State; got != want[d.ID] {
 					t.Errorf("deployment %d (%v) ends %s, want %s", d.ID, d.Payload["product"], got, want[d.ID])
