@@ -43,19 +43,26 @@ import (
 // deployment (see lookups); when the step posts to that one, the
 // environment's list, sent at once for a success, was not needed. A
 // deployment known beforehand (auto-finish's post step, a handed-over one)
-// takes Target then Post. status gets the deployment found: when it is
-// an existing one of ours, with the time GitHub made it.
+// takes Target then Post; the post step's success sends the environment's
+// list with its status (three round trips, not four). status gets the
+// deployment found: when it is an existing one of ours, with the time
+// GitHub made it.
 //
 // A finishing step that a started step of the job handed over to
 // (w.Started) lists the environment instead of the commit, and a success
-// takes two round trips (see deliverStarted); a
-// started step that hands on lists the environment for it, with its
-// first list (see handOnList).
+// takes two round trips (see deliverStarted); a started step that hands
+// on lists the environment for it, with its create (see listAhead).
 func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
 	all := lookups(ev, w)
 	switch {
 	case all[0] != findOurs:
 		c.lists.Skip()
+		if all[0] == useKnown && !w.KnownJob && State(ev.Status) == "success" && ev.Product != "" && c.lists != nil {
+			// Auto-finish's post step: Post replaces the previous version
+			// after the status, from the environment's list, which goes
+			// now, with the status, for Post to find in the step's Lists.
+			defer c.listAhead(ctx, ev).wait()
+		}
 		t, err := c.Target(ctx, ev, w)
 		if err != nil {
 			return t, err
@@ -66,7 +73,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		return c.deliverStarted(ctx, ev, w, status)
 	case w.HandsOn && ev.Status == event.Started && ev.Product != "":
 		var next *nextList
-		t, err := c.deliverOurs(ctx, ev, w, all, func() { next = c.handOnList(ctx, ev) }, status)
+		t, err := c.deliverOurs(ctx, ev, w, all, func() { next = c.listAhead(ctx, ev) }, status)
 		t.Previous = next.previous(ev, t.ID)
 		return t, err
 	}

@@ -111,9 +111,10 @@ func startedPlan(base string, ev event.Event, w Where, listCommit string, status
 // status (see supersede); job says the status may go to the job's own
 // deployment instead, which needs none of it; listed says the step lists
 // the commit's deployments first (Deliver sends the environment's list
-// with it), else the deployment is known and it follows the success.
+// with it), else the deployment is known (auto-finish's post step) and
+// the list goes with the success.
 func replacePlan(base string, ev event.Event, job, listed bool) []PlannedRequest {
-	when := "after the success"
+	when := "at the same time as the success"
 	if listed {
 		when = "at the same time as the first list"
 	}

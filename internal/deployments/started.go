@@ -32,22 +32,23 @@ type Started struct {
 	Previous int64
 }
 
-// nextList is a started step's list of the environment, under way, for
-// the finishing step (see Started).
+// nextList is the environment's list, sent ahead of the step's need of
+// it (see listAhead), under way.
 type nextList struct {
 	done chan struct{}
 	list []*github.Deployment
 	err  error
 }
 
-// handOnList lists ev's environment (once for the step's products, see
-// Lists) at the same time as the create of the step's deployment, or its
-// status when it found one of ours, so that the started step hands on the
-// product's previous version without a round trip more; a step that posts
-// to the job's own deployment does not list it (its finishing step
-// replaces nothing). The finishing step then lists the environment but not
-// the commit: a deploy sends as many requests as before.
-func (c *Client) handOnList(ctx context.Context, ev event.Event) *nextList {
+// listAhead lists ev's environment now (once for the step's products, see
+// Lists). A started step that hands on sends it at the same time as the
+// create of its deployment, or its status when it found one of ours, so
+// that it hands on the product's previous version without a round trip
+// more; a step that posts to the job's own deployment does not list it
+// (its finishing step replaces nothing). The finishing step then lists the
+// environment but not the commit: a deploy sends as many requests as
+// before. Auto-finish's post step sends it with its status, for Post.
+func (c *Client) listAhead(ctx context.Context, ev event.Event) *nextList {
 	n := &nextList{done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
@@ -55,6 +56,9 @@ func (c *Client) handOnList(ctx context.Context, ev event.Event) *nextList {
 	}()
 	return n
 }
+
+// wait waits for the list.
+func (n *nextList) wait() { <-n.done }
 
 // previous waits for the list and returns the newest earlier deployment of
 // ev's product older than id, this step's, or 0. No list, or one that
