@@ -56,7 +56,7 @@ type startNote struct {
 	Outcome string `json:"outcome"`      // started, blocked or failed
 	At      string `json:"at,omitempty"` // RFC 3339, when started
 	Why     string `json:"why,omitempty"`
-	// What the start learnt on GitHub, for the finishing step's success
+	// What the start learnt on GitHub, for the finishing step
 	// (deployments.Started): this run's deployment of the product, and
 	// the newest earlier one in the environment. Untrusted when read back,
 	// like all of GITHUB_ENV: deployments checks them against GitHub.
