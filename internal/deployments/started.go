@@ -91,11 +91,10 @@ func (n *nextList) previous(ev event.Event, id int64) int64 {
 // environment's list shows the one handed over among them; else the step
 // looks for its deployment as without a hand-over (Target: with
 // github-deployment: auto the job's own may be it), a round trip or two
-// more.
-// The inactive goes to s.Previous when it is the newest earlier deployment
-// of the product in that list and its newest status is success; when the
-// list shows a newer one, or the status is not success, the step reads
-// the others as supersede does, a round trip more.
+// more. The inactive goes to w.Started.Previous when it is the newest
+// earlier deployment of the product in that list and its newest status is
+// success; when the list shows a newer one, or the status is not success,
+// the step reads the others as supersede does, a round trip more.
 func (c *Client) deliverStarted(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
 	s := w.Started
 	c.lists.Skip() // the commit's list is not needed: no round to join
