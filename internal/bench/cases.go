@@ -35,13 +35,15 @@ var (
 	wantFirst = requests{versioner: []string{"event"},
 		github: []string{"list", "envlist", "read", "create", "list", "status", "inactive"}}
 	// A started first step, the full event: GitHub lists the
-	// commit's deployments in the environment, creates the deployment,
-	// lists the commit's again (twins) and posts in_progress; nothing to
-	// replace before a success.
-	wantStarted = requests{versioner: []string{"event"}, github: []string{"list", "create", "list", "status"}}
-	// A completed step after a started one of the same run: the
-	// deployment is found; no create, no second look.
-	wantFinish = requests{versioner: []string{"event"}, github: []string{"list", "envlist", "read", "status", "inactive"}}
+	// commit's deployments in the environment and, for the finishing step
+	// it hands over to, the environment's newest; creates the deployment,
+	// lists the commit's again (twins) and posts in_progress.
+	wantStarted = requests{versioner: []string{"event"}, github: []string{"list", "envlist", "create", "list", "status"}}
+	// A completed step after a started one of the same job, which handed
+	// over (GITHUB_ENV) its deployment and the previous version's: the
+	// environment's list shows the deployment, so the commit's is not
+	// listed; the previous version's newest status is read at once.
+	wantFinish = requests{versioner: []string{"event"}, github: []string{"envlist", "read", "status", "inactive"}}
 )
 
 // requests are those one step made to each fake.
@@ -294,8 +296,14 @@ func (c *benchCase) once(ctx context.Context, keep, memory bool) error {
 		started["status"] = "started"
 		env["GITHUB_ACTION"] = "__start"
 		c.reset()
-		if _, err := c.step(ctx, c.binary, started, env); err != nil {
+		r, err := c.step(ctx, c.binary, started, env)
+		if err != nil {
 			return fmt.Errorf("the started step before it: %w", err)
+		}
+		// What it wrote to GITHUB_ENV reaches the finishing step, as the
+		// runner carries it to the job's later steps.
+		for k, v := range r.env {
+			env[k] = v
 		}
 		before = c.requests()
 		refetched = refetches(c.gh.Requests())
@@ -348,6 +356,7 @@ type result struct {
 	took, cpu      time.Duration
 	stdout, stderr string
 	outputs        map[string]string
+	env            map[string]string // what the step wrote to GITHUB_ENV
 }
 
 // step runs the binary once, as internal/runner would (the same
@@ -399,6 +408,12 @@ func (c *benchCase) step(ctx context.Context, bin string, with, env map[string]s
 		return r, err
 	}
 	if r.outputs, err = runner.ParseOutputs(bytes.NewReader(b)); err != nil {
+		return r, err
+	}
+	if b, err = os.ReadFile(files["GITHUB_ENV"]); err != nil {
+		return r, err
+	}
+	if r.env, err = runner.ParseEnv(bytes.NewReader(b)); err != nil {
 		return r, err
 	}
 	switch {

@@ -43,18 +43,50 @@ import (
 // deployment (see lookups); when the step posts to that one, the
 // environment's list, sent at once for a success, was not needed. A
 // deployment known beforehand (auto-finish's post step, a handed-over one)
-// takes Target then Post. status gets the deployment found: when it is
-// an existing one of ours, with the time GitHub made it.
+// takes Target then Post; the post step's success sends the environment's
+// list with its status (three round trips, not four). status gets the
+// deployment found: when it is an existing one of ours, with the time
+// GitHub made it.
+//
+// A finishing step that a started step of the job handed over to
+// (w.Started) lists the environment instead of the commit, and a success
+// takes two round trips (see deliverStarted); a started step that hands
+// on lists the environment for it, with its create (see listAhead).
 func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status func(Target) *github.DeploymentStatusRequest) (Target, error) {
 	all := lookups(ev, w)
-	if all[0] != findOurs {
+	switch {
+	case all[0] != findOurs:
 		c.lists.Skip()
+		if all[0] == useKnown && !w.KnownJob && State(ev.Status) == "success" && ev.Product != "" && c.lists != nil {
+			// Auto-finish's post step: Post replaces the previous version
+			// after the status, from the environment's list, which goes
+			// now, with the status, for Post to find in the step's Lists.
+			defer c.listAhead(ctx, ev).wait()
+		}
 		t, err := c.Target(ctx, ev, w)
 		if err != nil {
 			return t, err
 		}
 		err = c.Post(ctx, ev, w, &t, status(t))
 		return t, err
+	case w.Started.Deployment > 0 && ev.Status.Terminal() && ev.Product != "":
+		return c.deliverStarted(ctx, ev, w, status)
+	case w.HandsOn && ev.Status == event.Started && ev.Product != "":
+		var next *nextList
+		t, err := c.deliverOurs(ctx, ev, w, all, func() { next = c.listAhead(ctx, ev) }, status)
+		t.Previous = next.previous(ev, t.ID)
+		return t, err
+	}
+	return c.deliverOurs(ctx, ev, w, all, nil, status)
+}
+
+// deliverOurs is Deliver when the step lists the commit's deployments
+// first: all are its lookups. It calls onOurs, if set, as soon as it knows
+// that the status goes to a deployment of ours (found, or to be created),
+// before the next request goes.
+func (c *Client) deliverOurs(ctx context.Context, ev event.Event, w Where, all []lookup, onOurs func(), status func(Target) *github.DeploymentStatusRequest) (Target, error) {
+	if onOurs == nil {
+		onOurs = func() {}
 	}
 	var prev *previous
 	if State(ev.Status) == "success" && ev.Product != "" {
@@ -73,6 +105,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 	if id := found.GetID(); id != 0 {
 		r.leave(false)
 		prev.below(id)
+		onOurs()
 		t := Target{ID: id, CreatedAt: found.GetCreatedAt().Time}
 		return c.deliver(ctx, ev, t, nil, prev, status(t))
 	}
@@ -98,6 +131,7 @@ func (c *Client) Deliver(ctx context.Context, ev event.Event, w Where, status fu
 		}
 	}
 	prev.below(math.MaxInt64) // every earlier one: this step's is yet to be made
+	onOurs()
 	t, err := c.create(ctx, ev)
 	r.leave(err == nil && t.Created)
 	if err != nil {
@@ -225,7 +259,7 @@ func (c *Client) startPrevious(ctx context.Context, ev event.Event) *previous {
 			p.err = ctx.Err()
 			return
 		}
-		p.d, p.err = c.findPrevious(ctx, ev, list, below)
+		p.d, p.err = c.findPrevious(ctx, ev, list, below, nil)
 	}()
 	return p
 }

@@ -63,11 +63,14 @@ type Result struct {
 	// environment, which this success replaced and marked inactive (ID 0:
 	// none, or not a success of ours).
 	Replaced Replaced
+	// Previous is, for a started step that hands on, the newest earlier
+	// deployment of the product in the environment (see Started).
+	Previous int64
 }
 
 // Set records where the status goes, and what it replaced.
 func (r *Result) Set(t Target) {
-	r.DeploymentID, r.Created, r.Job, r.Replaced = t.ID, t.Created, t.Job, t.Replaced
+	r.DeploymentID, r.Created, r.Job, r.Replaced, r.Previous = t.ID, t.Created, t.Job, t.Replaced, t.Previous
 }
 
 // URL is the environment's page, where the deployment shows.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/google/go-querystring/query"
 
 	"github.com/deploytrack/deploytrack/internal/event"
@@ -32,6 +33,10 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 	if replaces {
 		status = withoutAutoInactive(status)
 	}
+	if all[0] == findOurs && w.Started.Deployment > 0 && ev.Status.Terminal() && ev.Product != "" {
+		return startedPlan(base, ev, w, list(ev.SHA), status)
+	}
+	handsOn := all[0] == findOurs && w.HandsOn && ev.Status == event.Started && ev.Product != ""
 	var plan []PlannedRequest
 	final := func(line string) []PlannedRequest {
 		if replaces && job {
@@ -67,6 +72,10 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 				when = "only when there is neither this run's deployment of " + ev.Product + " nor the job's own"
 			}
 			plan = append(plan, PlannedRequest{"POST " + base + " (" + when + ")", CreateRequest(ev)})
+			if handsOn {
+				plan = append(plan, PlannedRequest{Line: "GET " + base + "?" + encode(envListOptions(ev, firstPage(w.Products))) + " (at the same time as the create, or as the status when this run's deployment of " + ev.Product +
+					" exists; not when the status goes to the job's own: the newest earlier deployment of " + ev.Product + ", handed on in GITHUB_ENV to the job's finishing step; once for all the step's products in this environment)"})
+			}
 		case settleOurs:
 			plan = append(plan,
 				PlannedRequest{Line: list(ev.SHA) + " (only after a create, at the same time as the status below: another step of this run may have created the same deployment at the same moment, and every step keeps the oldest; once for all the step's products at this commit in this environment)"},
@@ -76,13 +85,37 @@ func Plan(apiURL string, ev event.Event, w Where, state string) []PlannedRequest
 	return final("POST " + base + "/{id}/statuses")
 }
 
+// startedPlan is what a final status sends after a started step of the
+// job handed over its deployment and the previous version's (w.Started,
+// see deliverStarted); listCommit is the list it falls back on.
+func startedPlan(base string, ev event.Event, w Where, listCommit string, status *github.DeploymentStatusRequest) []PlannedRequest {
+	s := w.Started
+	plan := []PlannedRequest{{Line: "GET " + base + "?" + encode(envListOptions(ev, firstPage(w.Products))) + fmt.Sprintf(" (the environment's newest deployments: they must show deployment %d, which the started step handed over in GITHUB_ENV, as this run's of %s at this commit; once for all the step's products in this environment)", s.Deployment, ev.Product)}}
+	if status.GetState() != "success" {
+		return append(plan,
+			PlannedRequest{Line: listCommit + " (only when the environment's list does not show that deployment: the step then looks for it as without a hand-over, and creates it if GitHub has none)"},
+			PlannedRequest{fmt.Sprintf("POST %s/{id}/statuses (this run's deployment, as the environment's list shows it)", base), status})
+	}
+	prev := "{id}"
+	if s.Previous > 0 {
+		prev = fmt.Sprint(s.Previous)
+		plan = append(plan, PlannedRequest{Line: fmt.Sprintf("GET %s/%d/statuses?%s (at the same time: the newest status of the previous version of %s the started step handed over)", base, s.Previous, encode(latestOptions()), ev.Product)})
+	}
+	return append(plan,
+		PlannedRequest{Line: listCommit + " (only when the environment's list does not show that deployment: the step then looks for it as without a hand-over, and creates it if GitHub has none)"},
+		PlannedRequest{fmt.Sprintf("POST %s/{id}/statuses (this run's deployment, as the environment's list shows it)", base), status},
+		PlannedRequest{Line: fmt.Sprintf("GET %s/{id}/statuses?%s (only when the one handed over is not the newest earlier deployment of %s in the list, or its newest status is not success: the others, newest first, at most %d, until one is success)", base, encode(latestOptions()), ev.Product, maxReads)},
+		PlannedRequest{fmt.Sprintf("POST %s/%s/statuses (at the same time as the success, to the product's previous version when its newest status is success: it becomes inactive; no other product's deployment is touched)", base, prev), replacedRequest(ev, "{ours}")})
+}
+
 // replacePlan is what a success on a deployment of ours sends besides its
 // status (see supersede); job says the status may go to the job's own
 // deployment instead, which needs none of it; listed says the step lists
 // the commit's deployments first (Deliver sends the environment's list
-// with it), else the deployment is known and it follows the success.
+// with it), else the deployment is known (auto-finish's post step) and
+// the list goes with the success.
 func replacePlan(base string, ev event.Event, job, listed bool, page int) []PlannedRequest {
-	when := "after the success"
+	when := "at the same time as the success"
 	if listed {
 		when = "at the same time as the first list"
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deploytrack/deploytrack/internal/deployments"
+	"github.com/deploytrack/deploytrack/internal/event"
 )
 
 // TestPlan: a dry run says which requests each mode sends, and when.
@@ -60,6 +61,50 @@ func TestPlan(t *testing.T) {
 			t.Parallel()
 			var got []string
 			for _, r := range deployments.Plan("https://api.github.com/", deployment(), tt.where, "success") {
+				f := strings.Fields(r.Line)
+				line := f[0] + " " + f[1]
+				if r.Body != nil {
+					line += " +body"
+				}
+				got = append(got, line)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Plan() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPlanHandOver: a dry run shows the environment's list that a started
+// step sends for its finishing step, and what a finishing step sends when
+// a started step handed over.
+func TestPlanHandOver(t *testing.T) {
+	t.Parallel()
+	const base = "https://api.github.com/repos/acme/web/deployments"
+	list := "GET " + base + "?environment=production&per_page=100&sha=" + sha + "&task=deploy"
+	envList := "GET " + base + "?environment=production&per_page=10&task=deploy"
+	tests := []struct {
+		name   string
+		status event.Status
+		state  string
+		where  deployments.Where
+		want   []string
+	}{
+		{name: "started, hands on: the environment's list with the create", status: event.Started, state: "in_progress", where: deployments.Where{HandsOn: true},
+			want: []string{list, "POST " + base + " +body", envList, list, "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
+		{name: "started, auto-finish: no list", status: event.Started, state: "in_progress", where: deployments.Where{},
+			want: []string{list, "POST " + base + " +body", list, "POST " + base + "/{id}/statuses +body", "POST " + base + "/{id}/statuses +body"}},
+		{name: "finishing, handed over", status: event.Completed, state: "success", where: deployments.Where{Started: deployments.Started{Deployment: 7, Previous: 5}},
+			want: []string{envList, "GET " + base + "/5/statuses?per_page=1", list, "POST " + base + "/{id}/statuses +body", "GET " + base + "/{id}/statuses?per_page=1", "POST " + base + "/5/statuses +body"}},
+		{name: "finishing, failed: the environment's list, not the commit's", status: event.Failed, state: "failure", where: deployments.Where{Started: deployments.Started{Deployment: 7, Previous: 5}},
+			want: []string{envList, list, "POST " + base + "/{id}/statuses +body"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev := with(deployment(), func(e *event.Event) { e.Status = tt.status })
+			var got []string
+			for _, r := range deployments.Plan("https://api.github.com/", ev, tt.where, tt.state) {
 				f := strings.Fields(r.Line)
 				line := f[0] + " " + f[1]
 				if r.Body != nil {

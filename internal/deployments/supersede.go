@@ -94,7 +94,7 @@ func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Repla
 	if err != nil {
 		return Replaced{}, err
 	}
-	d, err := c.findPrevious(ctx, ev, list, id)
+	d, err := c.findPrevious(ctx, ev, list, id, nil)
 	if err != nil || d == nil {
 		return Replaced{}, err
 	}
@@ -103,15 +103,28 @@ func (c *Client) supersede(ctx context.Context, ev event.Event, id int64) (Repla
 
 // findPrevious reads the newest status of the product's deployments older
 // than id in list, the environment's narrow page, newest first and at most
-// maxReads, and returns the first that is success, or nil. When the page
+// maxReads, and returns the first that is success, or nil. known, when
+// not nil, is the read of one of them already under way (a hand-over, see
+// Started): it settles the newest one when it is that one and succeeded;
+// a read that failed, or of another, counts for nothing. When the page
 // was full and did not settle it (no earlier deployment of the product in
 // it, or fewer than maxReads read and none success), the live one may be
-// further back: it goes on in the environment's newest widePage, with the
-// deployments it has not read yet.
-func (c *Client) findPrevious(ctx context.Context, ev event.Event, list []*github.Deployment, id int64) (*github.Deployment, error) {
+// further back: the search goes on in the environment's newest widePage,
+// with the deployments it has not read yet.
+func (c *Client) findPrevious(ctx context.Context, ev event.Event, list []*github.Deployment, id int64, known *latest) (*github.Deployment, error) {
 	seen := earlier(list, ev, id)
-	d, read, err := c.latestSuccess(ctx, seen, maxReads)
-	if err != nil || d != nil || read == maxReads || len(list) < c.lists.narrow() {
+	todo, read := seen, 0
+	if known != nil && len(seen) > 0 && seen[0].GetID() == known.id {
+		if state, ok := known.wait(); ok {
+			if state == "success" {
+				return seen[0], nil
+			}
+			todo, read = seen[1:], 1
+		}
+	}
+	d, n, err := c.latestSuccess(ctx, todo, maxReads-read)
+	read += n
+	if err != nil || d != nil || read >= maxReads || len(list) < c.lists.narrow() {
 		return d, err
 	}
 	wide, err := c.lists.get(ctx, c, ev, true)

@@ -34,6 +34,13 @@ type Where struct {
 	// Products is how many products the step records, for Plan: the
 	// environment's first page grows with them (see firstPage).
 	Products int
+	// HandsOn says that a started event's outcome is for a later step of
+	// the job to record (not auto-finish's post step): a started step
+	// lists the environment for it, for Target.Previous (see Started).
+	HandsOn bool
+	// Started is what the started step of the job handed over, for a
+	// finishing step (see Started); zero: nothing.
+	Started Started
 }
 
 // Target is the deployment a step posts its status to.
@@ -49,6 +56,10 @@ type Target struct {
 	// one of ours that an earlier step made (zero otherwise): the start of
 	// the deploy, for its duration, when no step of the job handed it on.
 	CreatedAt time.Time
+	// Previous is, for a started step that hands on (Where.HandsOn), the
+	// newest earlier deployment of the product in the environment, for
+	// the finishing step (see Started); 0: none, or not known.
+	Previous int64
 }
 
 // HandoffVar names the variable through which the step that finds the

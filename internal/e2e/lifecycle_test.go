@@ -20,7 +20,9 @@ func TestStartedThenCompleted(t *testing.T) {
 	start := w.run(use{id: "__start", with: w.with(map[string]string{"status": "started"})})
 	wantCode(t, start, 0)
 	wantPaths(t, "Versioner", w.versioner.Requests(), deployEvents)
-	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghCreate, ghList, ghStatus("1"))
+	// The environment's list goes with the create: the started step hands
+	// the product's previous version on to the finishing step (none here).
+	wantPaths(t, "GitHub", w.github.Requests(), ghList, ghCreate, ghEnvList, ghList, ghStatus("1"))
 
 	v := body(t, w.versioner.Requests()[0])
 	want := map[string]any{
@@ -37,7 +39,12 @@ func TestStartedThenCompleted(t *testing.T) {
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("Versioner body (-want +got):\n%s", diff)
 	}
-	create := body(t, w.github.Requests()[1])
+	var create map[string]any
+	for _, r := range w.github.Requests() {
+		if r.Method+" "+r.Path == ghCreate {
+			create = body(t, r)
+		}
+	}
 	wantCreate := map[string]any{
 		"ref": headSHA, "task": "deploy", "auto_merge": false, "required_contexts": []any{},
 		"environment": "production", "description": "shop-api 1.2.3",

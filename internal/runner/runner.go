@@ -304,6 +304,12 @@ func ParseOutputs(r io.Reader) (map[string]string, error) {
 	return parseFileCommand(r, false)
 }
 
+// ParseEnv reads a GITHUB_ENV file as the runner does: as ParseOutputs,
+// but a later line for a name replaces an earlier one.
+func ParseEnv(r io.Reader) (map[string]string, error) {
+	return parseFileCommand(r, true)
+}
+
 // parseFileCommand reads a GITHUB_OUTPUT, GITHUB_ENV or GITHUB_STATE file;
 // in the last two a later line for a name replaces an earlier one.
 func parseFileCommand(r io.Reader, dupOK bool) (map[string]string, error) {
@@ -414,6 +420,15 @@ func (j *Job) Post(ctx context.Context) ([]Result, error) {
 	}
 	j.posts = nil
 	return out, nil
+}
+
+// SetEnv writes name=value to GITHUB_ENV as another step of the job (a
+// run: step, say) would: the later steps get it.
+func (j *Job) SetEnv(name, value string) {
+	if j.env == nil {
+		j.env = map[string]string{}
+	}
+	j.env[name] = value
 }
 
 func (j *Job) step(with map[string]string) Step {

@@ -9,6 +9,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deploytrack/deploytrack/internal/config"
+	"github.com/deploytrack/deploytrack/internal/deployments"
 	"github.com/deploytrack/deploytrack/internal/event"
 	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/report"
@@ -55,6 +56,28 @@ type startNote struct {
 	Outcome string `json:"outcome"`      // started, blocked or failed
 	At      string `json:"at,omitempty"` // RFC 3339, when started
 	Why     string `json:"why,omitempty"`
+	// What the start learnt on GitHub, for the finishing step
+	// (deployments.Started): this run's deployment of the product, and
+	// the newest earlier one in the environment. Untrusted when read back,
+	// like all of GITHUB_ENV: deployments checks them against GitHub.
+	GitHubDeployment int64 `json:"github_deployment,omitempty"`
+	GitHubPrevious   int64 `json:"github_previous,omitempty"`
+}
+
+// readStart reads what the job's earlier steps said of ev's start; ok is
+// false when they said nothing readable.
+func readStart(a *githubactions.Action, ev event.Event) (note startNote, ok bool) {
+	return note, json.Unmarshal([]byte(a.Getenv(startVar(ev.Kind, ev.Product, ev.Environment))), &note) == nil
+}
+
+// handedStart is what the job's started step handed over of ev's GitHub
+// deployment, for a finishing step.
+func handedStart(a *githubactions.Action, ev event.Event) deployments.Started {
+	note, ok := readStart(a, ev)
+	if !ok || note.Outcome != "started" || note.GitHubDeployment <= 0 {
+		return deployments.Started{}
+	}
+	return deployments.Started{Deployment: note.GitHubDeployment, Previous: max(note.GitHubPrevious, 0)}
 }
 
 // starts lists the startVar of each deployment this step started (or
@@ -67,6 +90,9 @@ func starts(reps []*report.Report) []workflow.Entry {
 			continue
 		}
 		note := startNote{Outcome: "started", At: ev.At.Format(time.RFC3339Nano)}
+		if r.GitHubErr == nil && !r.GitHub.Job {
+			note.GitHubDeployment, note.GitHubPrevious = r.GitHub.DeploymentID, r.GitHub.Previous
+		}
 		if pe := r.Preflight(); pe != nil {
 			note = startNote{Outcome: "blocked", Why: pe.Error()}
 		} else if r.Failed() {
@@ -90,8 +116,8 @@ func earlier(a *githubactions.Action, evs []event.Event) (skips []string) {
 		if ev.Kind != event.Deployment || !ev.Status.Terminal() {
 			continue
 		}
-		var note startNote
-		if json.Unmarshal([]byte(a.Getenv(startVar(ev.Kind, ev.Product, ev.Environment))), &note) != nil {
+		note, ok := readStart(a, *ev)
+		if !ok {
 			continue
 		}
 		switch note.Outcome {

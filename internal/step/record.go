@@ -206,12 +206,16 @@ func record(ctx context.Context, a *githubactions.Action, hc *httpx.Client, list
 
 // githubWhere says how the step picks its GitHub deployment. With auto,
 // GitHub's deployment for the job carries GITHUB_SHA, and an earlier step
-// of the job may have handed it over in GITHUB_ENV.
+// of the job may have handed it over in GITHUB_ENV. A started step hands
+// on what it learns of its deployment of ours to a later step of the job
+// (not to auto-finish's post step, which is handed the deployment in
+// GITHUB_STATE), and a finishing step takes what it handed over.
 func githubWhere(a *githubactions.Action, cfg *config.Config, ev event.Event) deployments.Where {
-	if cfg.GitHubDeployment != config.GitHubAuto {
-		return deployments.Where{}
+	w := deployments.Where{HandsOn: !cfg.AutoFinish, Started: handedStart(a, ev)}
+	if cfg.GitHubDeployment == config.GitHubAuto {
+		w.Auto, w.RunSHA, w.Handoff = true, a.Getenv("GITHUB_SHA"), deployments.ParseHandoff(a.Getenv(deployments.HandoffVar(ev)))
 	}
-	return deployments.Where{Auto: true, RunSHA: a.Getenv("GITHUB_SHA"), Handoff: deployments.ParseHandoff(a.Getenv(deployments.HandoffVar(ev)))}
+	return w
 }
 
 // gatedState is the GitHub state of a started or pending deployment once
