@@ -187,7 +187,7 @@ func budgets(r results, st []stats) []verdict {
 	// The full event is a first step: list, create, status. A
 	// completed one also retires the product's previous version (three
 	// requests more): both are held to the budget.
-	ratioLine("full event, a started first step (list, create, list, status)", startedCase, floorCase)
+	ratioLine("full event, a started first step", startedCase, floorCase)
 	ratioLine("full event, a completed first event that also retires the previous version", firstCase, floorCase)
 	ratioLine("full event over HTTPS", tlsCase, floorTLSCase)
 
