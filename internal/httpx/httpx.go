@@ -6,6 +6,7 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,10 @@ type Options struct {
 	// and this keeps them clear of GitHub's secondary limit on concurrent
 	// requests.
 	MaxInFlight int
+	// Getenv reads SSL_CERT_FILE and SSL_CERT_DIR, for the roots that
+	// HTTPS requests trust (see trustSystemRoots); nil leaves them to
+	// crypto/x509.
+	Getenv func(string) string
 }
 
 // Client wraps one retryablehttp.Client for every API the step calls.
@@ -46,6 +51,10 @@ type Client struct {
 
 	mu    sync.Mutex
 	slots map[string]chan struct{} // per API, with MaxInFlight
+
+	tls       *tls.Config                           // the inner transport's, shared by every API
+	proxy     func(*http.Request) (*url.URL, error) // the inner transport's
+	rootsOnce sync.Once
 }
 
 // New returns a client with the action's retry policy.
@@ -65,13 +74,15 @@ func New(o Options) *Client {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Client{opts: o}
+	tr := cleanhttp.DefaultPooledTransport()
+	tr.TLSClientConfig = &tls.Config{}
+	c := &Client{opts: o, tls: tr.TLSClientConfig, proxy: tr.Proxy}
 	rc := retryablehttp.NewClient()
 	// The inner client follows no redirect: the clients For returns
 	// decide, host by host (the inner one would carry the token along to
 	// another port of the same host).
 	rc.HTTPClient = &http.Client{
-		Transport:     cleanhttp.DefaultPooledTransport(),
+		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	rc.Logger = nil // its logger prints URLs and errors to stderr; we report ourselves
@@ -192,6 +203,9 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.c.usesTLS(req) {
+		t.c.trustSystemRoots()
+	}
 	st := &state{api: t.api}
 	ctx := req.Context()
 	if t.slots != nil {
