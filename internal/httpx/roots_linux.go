@@ -122,8 +122,11 @@ func (l *rootLoader) read(name string) error {
 			return nil
 		}
 	}
-	// One buffer for every file: the pool keeps none of their bytes.
+	// One buffer for every file, the pool keeps none of their bytes;
+	// sized first, or a bundle would be read into a buffer doubled again
+	// and again.
 	l.buf.Reset()
+	l.buf.Grow(int(fi.Size()) + bytes.MinRead)
 	if _, err := l.buf.ReadFrom(f); err != nil {
 		return err
 	}
