@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/pem"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -50,23 +49,25 @@ func systemSources(getenv func(string) string) rootSources {
 // result, but parses each certificate once. crypto/x509 reads the bundle,
 // then every file of /etc/ssl/certs, which holds that same bundle (the
 // action's image holds nothing else there) or, on a runner, each of the
-// bundle's certificates in a file of its own: it parses every root twice,
-// and keeps the garbage until the first collection (which, at 4 MB of
-// heap, a step may never reach). Here a file already read is not read
-// again, and a certificate already added is not parsed again.
+// bundle's certificates in a file of its own: it decodes and parses every
+// root twice, and keeps the garbage until the first collection (which, at
+// 4 MB of heap, a step may never reach). Here a file already read is not
+// read again, and a certificate met already is not decoded again (see
+// certTexts).
 func systemRoots(getenv func(string) string) (*x509.CertPool, error) {
 	pool, _, err := loadRoots(systemSources(getenv))
 	return pool, err
 }
 
-// loaded counts what loadRoots read: files, and certificates parsed.
-type loaded struct{ files, certs int }
+// loaded counts what loadRoots did: files read, and texts decoded and
+// parsed (a certificate of a plain file, or a whole file).
+type loaded struct{ files, appends int }
 
 // loadRoots reads src into a pool, and says what it read. Like
 // crypto/x509, it fails only when it found no certificate and a source
 // that exists could not be read.
 func loadRoots(src rootSources) (*x509.CertPool, loaded, error) {
-	l := rootLoader{pool: x509.NewCertPool(), seen: map[[sha256.Size224]byte]bool{}}
+	l := newRootLoader()
 	var firstErr error
 	note := func(err error) {
 		if firstErr == nil && !os.IsNotExist(err) {
@@ -90,21 +91,26 @@ func loadRoots(src rootSources) (*x509.CertPool, loaded, error) {
 			l.read(dir + "/" + e.Name()) // as crypto/x509: an unreadable file is passed over
 		}
 	}
-	n := loaded{files: len(l.files), certs: l.parsed}
-	if l.parsed > 0 || firstErr == nil {
+	n := loaded{files: len(l.files), appends: l.appends}
+	if l.found || firstErr == nil {
 		return l.pool, n, nil
 	}
 	return nil, n, firstErr
 }
 
-// rootLoader adds the certificates of PEM files to pool, each file and
-// each certificate once.
+// rootLoader adds the certificates of PEM files to pool, each file once,
+// and each certificate of a plain file (see certTexts) once.
 type rootLoader struct {
-	pool   *x509.CertPool
-	files  []os.FileInfo                 // read already
-	seen   map[[sha256.Size224]byte]bool // the DER of each certificate met
-	parsed int
-	buf    bytes.Buffer
+	pool    *x509.CertPool
+	files   []os.FileInfo                 // read already
+	seen    map[[sha256.Size224]byte]bool // the text of each certificate of a plain file: it parsed
+	appends int                           // texts handed to AppendCertsFromPEM
+	found   bool                          // a certificate is in pool
+	buf     bytes.Buffer
+}
+
+func newRootLoader() *rootLoader {
+	return &rootLoader{pool: x509.NewCertPool(), seen: map[[sha256.Size224]byte]bool{}}
 }
 
 func (l *rootLoader) read(name string) error {
@@ -131,29 +137,108 @@ func (l *rootLoader) read(name string) error {
 		return err
 	}
 	l.files = append(l.files, fi)
-	for data := l.buf.Bytes(); len(data) > 0; {
-		block, rest := pem.Decode(data)
-		if block == nil {
-			break
-		}
-		// As AppendCertsFromPEM: other blocks, and those with headers,
-		// are not certificates.
-		if block.Type == "CERTIFICATE" && len(block.Headers) == 0 {
-			sum := sha256.Sum224(block.Bytes)
-			if !l.seen[sum] {
-				l.seen[sum] = true
-				// AppendCertsFromPEM keeps the certificate's bytes and
-				// parses them again only when a chain leads to it;
-				// AddCert would keep every parsed certificate.
-				if l.pool.AppendCertsFromPEM(data[:len(data)-len(rest)]) {
-					l.parsed++
-				}
-			}
-		}
-		data = rest
-	}
+	l.addFile(l.buf.Bytes())
 	return nil
 }
+
+// addFile adds the certificates of a file that holds data.
+func (l *rootLoader) addFile(data []byte) {
+	// AppendCertsFromPEM keeps each certificate's bytes and parses them
+	// again only when a chain leads to it; AddCert would keep every
+	// parsed certificate.
+	texts, plain := certTexts(data)
+	if !plain {
+		l.add(data)
+		return
+	}
+	for _, t := range texts {
+		sum := sha256.Sum224(t)
+		if _, met := l.seen[sum]; !met {
+			l.seen[sum] = l.add(t)
+		}
+	}
+}
+
+// add adds the certificates of pemText to the pool, and reports whether
+// one parsed.
+func (l *rootLoader) add(pemText []byte) bool {
+	l.appends++
+	ok := l.pool.AppendCertsFromPEM(pemText)
+	l.found = l.found || ok
+	return ok
+}
+
+const (
+	certBegin = "-----BEGIN CERTIFICATE-----"
+	certEnd   = "-----END CERTIFICATE-----"
+)
+
+// certTexts splits data into the text of its certificates, BEGIN line to
+// END line, without decoding them, and reports whether data is plain: those
+// blocks alone, each of their marker lines to itself, with nothing but
+// white space between them, and no other "-----" inside, as the bundles of
+// ca-certificates and the files of /etc/ssl/certs are. pem.Decode finds
+// exactly these blocks in a plain file, and a block's text decodes to the
+// same certificate wherever it is: each text can be added on its own, and
+// a text met before adds nothing. A file that is not plain is added whole,
+// as crypto/x509 would.
+func certTexts(data []byte) (texts [][]byte, plain bool) {
+	for i := 0; ; {
+		j := i
+		for j < len(data) && isSpace(data[j]) {
+			j++
+		}
+		if j == len(data) {
+			return texts, true
+		}
+		// The BEGIN line starts a line, and ends after its marker.
+		if j > 0 && data[j-1] != '\n' || !bytes.HasPrefix(data[j:], []byte(certBegin)) {
+			return texts, false
+		}
+		if _, ok := lineEnd(data, j+len(certBegin)); !ok {
+			return texts, false
+		}
+		k := bytes.Index(data[j+len(certBegin):], []byte("-----"))
+		if k < 0 {
+			return texts, false
+		}
+		k += j + len(certBegin)
+		// So does the END line.
+		if data[k-1] != '\n' || !bytes.HasPrefix(data[k:], []byte(certEnd)) {
+			return texts, false
+		}
+		next, ok := lineEnd(data, k+len(certEnd))
+		if !ok {
+			return texts, false
+		}
+		texts = append(texts, data[j:k+len(certEnd)])
+		i = next
+	}
+}
+
+// lineEnd reports whether a line ends at data[i], as pem.Decode reads a
+// marker's line: blanks, then "\n", "\r\n" or the end of data; and where
+// the next line starts.
+func lineEnd(data []byte, i int) (int, bool) {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t') {
+		i++
+	}
+	if i < len(data) && data[i] == '\r' {
+		i++
+		if i == len(data) {
+			return 0, false
+		}
+	}
+	switch {
+	case i == len(data):
+		return i, true
+	case data[i] == '\n':
+		return i + 1, true
+	}
+	return 0, false
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
 // readUniqueDirectoryEntries is crypto/x509's: dir's entries, less the
 // symbolic links to a file of dir itself (the hash links of c_rehash).

@@ -21,7 +21,7 @@ import (
 
 // testRoots are self-signed certificates, PEM-encoded, named by their
 // common name.
-func testRoots(t *testing.T, names ...string) map[string]string {
+func testRoots(t testing.TB, names ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for i, name := range names {
@@ -58,13 +58,14 @@ func TestLoadRoots(t *testing.T) {
 		src   rootSources       // paths under the test's directory
 		want  []string          // the certificates in the pool
 		read  int               // files read
+		parse int               // texts decoded and parsed: a certificate, or a file not plain
 	}{
 		{
 			name:  "the bundle, then the directory that holds it, read once",
 			files: map[string]string{"certs/ca-certificates.crt": certs["a"] + certs["b"]},
 			src:   rootSources{files: []string{"certs/ca-certificates.crt"}, dirs: []string{"certs"}},
 			want:  []string{"a", "b"},
-			read:  1,
+			read:  1, parse: 2,
 		},
 		{
 			name: "a runner's directory: the bundle and each of its certificates in a file, parsed once each",
@@ -76,7 +77,7 @@ func TestLoadRoots(t *testing.T) {
 			},
 			src:  rootSources{files: []string{"private.pem", "certs/ca-certificates.crt"}, dirs: []string{"certs"}},
 			want: []string{"a", "b"},
-			read: 3,
+			read: 3, parse: 2,
 		},
 		{
 			name: "SSL_CERT_FILE beside the directory",
@@ -85,28 +86,46 @@ func TestLoadRoots(t *testing.T) {
 			},
 			src:  rootSources{files: []string{"private.pem"}, dirs: []string{"certs"}},
 			want: []string{"a", "b", "c"},
-			read: 2,
+			read: 2, parse: 3,
 		},
 		{
 			name:  "only the first bundle that can be read",
 			files: map[string]string{"second.pem": certs["b"], "third.pem": certs["c"]},
 			src:   rootSources{files: []string{"first.pem", "second.pem", "third.pem"}},
 			want:  []string{"b"},
-			read:  1,
+			read:  1, parse: 1,
+		},
+		{
+			name: "each certificate in a file of its own, then the bundle, which is not decoded",
+			files: map[string]string{
+				"certs/a.pem": certs["a"], "certs/b.pem": certs["b"], "certs/ca-certificates.crt": certs["a"] + "\n" + certs["b"],
+			},
+			src:  rootSources{files: []string{"ca.pem"}, dirs: []string{"certs"}},
+			want: []string{"a", "b"},
+			read: 3, parse: 2,
+		},
+		{
+			name: "a bundle with more than certificates is decoded, met or not",
+			files: map[string]string{
+				"certs/a.pem": certs["a"], "certs/bundle.crt": "# a\n" + certs["a"],
+			},
+			src:  rootSources{dirs: []string{"certs"}},
+			want: []string{"a"},
+			read: 2, parse: 2,
 		},
 		{
 			name:  "every directory, those missing passed over",
 			files: map[string]string{"one/a.pem": certs["a"], "two/b.pem": certs["b"] + certs["a"]},
 			src:   rootSources{dirs: []string{"one", "missing", "two"}},
 			want:  []string{"a", "b"},
-			read:  2,
+			read:  2, parse: 2,
 		},
 		{
 			name:  "blocks that are not certificates, or have headers, and text around them",
 			files: map[string]string{"bundle.pem": "# roots\n" + key + certs["a"] + "junk\n" + withHeader + certs["c"]},
 			src:   rootSources{files: []string{"bundle.pem"}},
 			want:  []string{"a", "c"},
-			read:  1,
+			read:  1, parse: 1,
 		},
 		{
 			name: "nothing there",
@@ -151,11 +170,8 @@ func TestLoadRoots(t *testing.T) {
 			if !pool.Equal(want) {
 				t.Errorf("the pool does not hold %v alone", tt.want)
 			}
-			if n.certs != len(tt.want) {
-				t.Errorf("%d certificates parsed for %d in the pool: each should be parsed once", n.certs, len(tt.want))
-			}
-			if n.files != tt.read {
-				t.Errorf("%d files read, want %d: each once", n.files, tt.read)
+			if got, want := n, (loaded{files: tt.read, appends: tt.parse}); got != want {
+				t.Errorf("loadRoots() read %d files and parsed %d texts, want %d and %d", got.files, got.appends, want.files, want.appends)
 			}
 		})
 	}
@@ -249,4 +265,35 @@ func TestTrustSystemRoots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLoadRoots: whatever two files hold, the pool holds what
+// crypto/x509's loading would put in it: AppendCertsFromPEM of each. The
+// certificates of a plain file are added one by one, those met already
+// not at all (certTexts): this checks that doing so never loses one, nor
+// adds one.
+func FuzzLoadRoots(f *testing.F) {
+	certs := testRoots(f, "a", "b")
+	a, b := certs["a"], certs["b"]
+	for _, seed := range [][2]string{
+		{a + b, a}, {a, a + b}, {a + "\n\n" + b, b + a}, {a, " " + a}, {" " + a, a}, {a, a + "x"},
+		{a, strings.Replace(a, "-----\n", "----- \r\n", 2)}, {a, strings.Replace(a, "\n-----END", "-----END", 1) + b},
+		{"-----BEGIN CERTIFICATE-----\n" + a, a}, {a, strings.TrimSuffix(a, "\n")}, {a, "\t" + a + "\r\n"},
+		{a, strings.Replace(a, "-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE----- x", 1)},
+		{strings.Replace(a, "-----\n", "-----\r \n", 2), a}, {strings.TrimSuffix(a, "\n") + " \r \n", b}, {strings.TrimSuffix(a, "\n") + "\r", b},
+		{strings.Replace(a, "-----\n", "-----\t\r\n", 2) + b, b + a},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, bundle, file string) {
+		l := newRootLoader()
+		l.addFile([]byte(bundle))
+		l.addFile([]byte(file))
+		want := x509.NewCertPool()
+		want.AppendCertsFromPEM([]byte(bundle))
+		want.AppendCertsFromPEM([]byte(file))
+		if !l.pool.Equal(want) {
+			t.Errorf("the pool differs from AppendCertsFromPEM's of\n%q\nthen\n%q", bundle, file)
+		}
+	})
 }
