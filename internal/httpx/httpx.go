@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync"
 	"time"
@@ -55,6 +56,7 @@ type Client struct {
 	tls       *tls.Config                           // the inner transport's, shared by every API
 	proxy     func(*http.Request) (*url.URL, error) // the inner transport's
 	rootsOnce sync.Once
+	dialled   map[string]chan struct{} // per HTTPS host: closed once the first request may be followed (firstConn)
 }
 
 // New returns a client with the action's retry policy.
@@ -186,6 +188,9 @@ type state struct {
 	api      string
 	attempts int
 	wait     time.Duration // before the next attempt, as checkRetry decided
+	// connected lets the requests that wait for this one's connection go
+	// (see firstConn); nil for the others.
+	connected func()
 }
 
 type stateKey struct{}
@@ -208,6 +213,20 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	st := &state{api: t.api}
 	ctx := req.Context()
+	if req.URL.Scheme == "https" {
+		release, err := t.c.firstConn(ctx, req.URL.Host)
+		if err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+		if release != nil {
+			defer release()
+			st.connected = release
+			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { release() }})
+		}
+	}
 	if t.slots != nil {
 		select {
 		case t.slots <- struct{}{}:
