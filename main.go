@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -18,14 +17,6 @@ import (
 )
 
 func main() {
-	// One P unless the runner's environment asks for more: a step waits
-	// on the network most of its life, and each P beyond the first costs
-	// an OS thread and a cache of partly used heap spans of its own (over
-	// HTTPS, 0.5 to 0.9 MB of peak RSS), and saves no time: one P was as
-	// fast and used less CPU.
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
 	// The runner stops a cancelled step with SIGINT, then SIGTERM: end the
 	// requests in flight and still write what is known. On Windows (the
 	// native variant) it sends the console's Ctrl+C, then Ctrl+Break, which
