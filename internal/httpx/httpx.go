@@ -6,10 +6,12 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync"
 	"time"
@@ -37,6 +39,10 @@ type Options struct {
 	// and this keeps them clear of GitHub's secondary limit on concurrent
 	// requests.
 	MaxInFlight int
+	// Getenv reads SSL_CERT_FILE and SSL_CERT_DIR, for the roots that
+	// HTTPS requests trust (see trustSystemRoots); nil leaves them to
+	// crypto/x509.
+	Getenv func(string) string
 }
 
 // Client wraps one retryablehttp.Client for every API the step calls.
@@ -46,6 +52,11 @@ type Client struct {
 
 	mu    sync.Mutex
 	slots map[string]chan struct{} // per API, with MaxInFlight
+
+	tls       *tls.Config                           // the inner transport's, shared by every API
+	proxy     func(*http.Request) (*url.URL, error) // the inner transport's
+	rootsOnce sync.Once
+	dialled   map[string]chan struct{} // per HTTPS host: closed once the first request may be followed (firstConn)
 }
 
 // New returns a client with the action's retry policy.
@@ -65,13 +76,15 @@ func New(o Options) *Client {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Client{opts: o}
+	tr := cleanhttp.DefaultPooledTransport()
+	tr.TLSClientConfig = &tls.Config{}
+	c := &Client{opts: o, tls: tr.TLSClientConfig, proxy: tr.Proxy}
 	rc := retryablehttp.NewClient()
 	// The inner client follows no redirect: the clients For returns
 	// decide, host by host (the inner one would carry the token along to
 	// another port of the same host).
 	rc.HTTPClient = &http.Client{
-		Transport:     cleanhttp.DefaultPooledTransport(),
+		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	rc.Logger = nil // its logger prints URLs and errors to stderr; we report ourselves
@@ -175,6 +188,9 @@ type state struct {
 	api      string
 	attempts int
 	wait     time.Duration // before the next attempt, as checkRetry decided
+	// connected lets the requests that wait for this one's connection go
+	// (see firstConn); nil for the others.
+	connected func()
 }
 
 type stateKey struct{}
@@ -192,8 +208,25 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.c.usesTLS(req) {
+		t.c.trustSystemRoots()
+	}
 	st := &state{api: t.api}
 	ctx := req.Context()
+	if req.URL.Scheme == "https" {
+		release, err := t.c.firstConn(ctx, req.URL.Host)
+		if err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+		if release != nil {
+			defer release()
+			st.connected = release
+			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { release() }})
+		}
+	}
 	if t.slots != nil {
 		select {
 		case t.slots <- struct{}{}:

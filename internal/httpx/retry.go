@@ -39,6 +39,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if st == nil {
 		st = &state{api: "API", attempts: 1}
 	}
+	if st.connected != nil {
+		st.connected() // an attempt is over: the requests behind it dial now if they must
+	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}

@@ -65,7 +65,7 @@ func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config,
 // newHTTP builds the step's one HTTP client, which both sinks and the
 // Actions API share.
 func newHTTP(a *githubactions.Action, cfg *config.Config) *httpx.Client {
-	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf, MaxInFlight: pool}
+	opts := httpx.Options{Timeout: cfg.Timeout, Debugf: a.Debugf, MaxInFlight: pool, Getenv: a.Getenv}
 	if d, err := time.ParseDuration(a.Getenv(RetryWaitEnv)); err == nil && d > 0 {
 		opts.WaitMin, opts.WaitMax = d, 30*d
 	}
