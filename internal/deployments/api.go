@@ -83,14 +83,16 @@ func (c *Client) createDeployment(ctx context.Context, r *github.DeploymentReque
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", previewAccept)
-	var d struct {
-		ID int64 `json:"id"`
-	}
-	resp, err := c.gh.Do(ctx, req, &d)
+	var body bytes.Buffer
+	resp, err := c.gh.Do(ctx, req, &body)
 	if err != nil {
 		return nil, resp, err
 	}
-	return &github.Deployment{ID: &d.ID}, resp, nil
+	id, err := decodeID(body.Bytes())
+	if err != nil {
+		return nil, resp, err
+	}
+	return &github.Deployment{ID: &id}, resp, nil
 }
 
 // createStatus is go-github's CreateDeploymentStatus; the answer is
@@ -101,10 +103,13 @@ func (c *Client) createStatus(ctx context.Context, id int64, r *github.Deploymen
 		return nil, err
 	}
 	req.Header.Set("Accept", previewAccept)
-	var s struct {
-		ID int64 `json:"id"`
+	var body bytes.Buffer
+	resp, err := c.gh.Do(ctx, req, &body)
+	if err != nil {
+		return resp, err
 	}
-	return c.gh.Do(ctx, req, &s)
+	_, err = decodeID(body.Bytes())
+	return resp, err
 }
 
 // listStatuses is go-github's ListDeploymentStatuses, reading each

@@ -18,11 +18,13 @@ import (
 // thirty-odd fields the step does not read one by one, and builds its
 // caches for the types in every new process, which was the largest share
 // of the step's own CPU time after the HTTP stack (BENCHMARKS.md). A fuzz
-// test holds the two together.
+// test holds the two together. The answer must be that one value, as for
+// json.Unmarshal: an empty body, or text after the value, which
+// go-github's decoder let through, is not the API's answer.
 
 // errNotList is the error of an answer that is not what was asked for
 // (see notJSON).
-var errNotList = errors.New("not a list of JSON objects")
+var errNotList = errors.New("not the JSON asked for")
 
 // decodeListed decodes a page of GitHub's deployments.
 func decodeListed(b []byte) ([]listed, error) {
@@ -90,6 +92,29 @@ func decodeInto(v []byte, set func(rawjson.Member) error) error {
 		return fmt.Errorf("%w: an element is %.40s", errNotList, v)
 	}
 	return err
+}
+
+// decodeID reads the id of the object GitHub answers a create with (of a
+// deployment, or of a status), as encoding/json would decode it into an
+// int64 field.
+func decodeID(b []byte) (int64, error) {
+	var id int64
+	b = trimSpace(b)
+	if string(b) == "null" || !rawjson.Valid(b) || b[0] != '{' {
+		return 0, fmt.Errorf("%w: the answer is not one JSON object", errNotList)
+	}
+	err := decodeInto(b, func(m rawjson.Member) error {
+		if !m.Is("id") || string(m.Value) == "null" {
+			return nil
+		}
+		n, err := strconv.ParseInt(string(m.Value), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: the id is %.40s", errNotList, m.Value)
+		}
+		id = n
+		return nil
+	})
+	return id, err
 }
 
 // set decodes one member of a listed deployment.

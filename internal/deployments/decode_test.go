@@ -1,6 +1,7 @@
 package deployments
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -19,6 +20,7 @@ var listSeeds = []string{
 	`[{"sha":1}]`, `[{"creator":"x"}]`, `[{"creator":{"login":5}}]`, `[{"created_at":"yesterday"}]`, `[{"created_at":1700000000}]`,
 	`[{"payload":null}]`, `[{"sha":"\u00e9\ud800\/"}]`, "[{\"sha\":\"\xff\"}]", `[{"ſha":"long s","K":1}]`,
 	`[{"state":"success","log_url":"https://x","target_url":null,"STATE":"failure"}]`, `[{"state":true}]`,
+	`{"id":42,"url":"x"}`, ` {"ID":1,"id":2} `, `{"id":null}`, `{"id":"1"}`, `{"id":1.5}`, `{}`, `{"id":1} x`, ``, ` `,
 }
 
 // TestDecodeIsUnmarshal and FuzzDecode hold decodeListed and
@@ -52,6 +54,19 @@ func sameDecode(t *testing.T, b []byte) {
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("decodeListed(%.80q) (-json.Unmarshal +decodeListed):\n%s", b, diff)
 		}
+	}
+	// decodeID as json.Unmarshal into an id field, but for null, which
+	// GitHub never answers a create with: an error, not id 0.
+	var wantID struct {
+		ID int64 `json:"id"`
+	}
+	wantErr = json.Unmarshal(b, &wantID)
+	id, err := decodeID(b)
+	if string(bytes.TrimSpace(b)) == "null" {
+		wantErr = errNotList
+	}
+	if (err != nil) != (wantErr != nil) || (err == nil && id != wantID.ID) {
+		t.Fatalf("decodeID(%.80q) = %d, %v; json.Unmarshal: %d, %v", b, id, err, wantID.ID, wantErr)
 	}
 	var wantS []listedStatus
 	wantErr = json.Unmarshal(b, &wantS)

@@ -114,7 +114,7 @@ func TestErrors(t *testing.T) {
 			name: "a success cut short is not the API's JSON",
 			fail: status, code: 201,
 			body:     `{"id": 1, "state": "succ`,
-			want:     "GitHub answered 201 Created when asked to post a status to deployment 7 in acme/web, but with a body that is not the API's JSON (unexpected EOF): check that GITHUB_API_URL ({url}) is GitHub's API, and that no proxy between the runner and GitHub answers in its place",
+			want:     "GitHub answered 201 Created when asked to post a status to deployment 7 in acme/web, but with a body that is not the API's JSON (not the JSON asked for: the answer is not one JSON object): check that GITHUB_API_URL ({url}) is GitHub's API, and that no proxy between the runner and GitHub answers in its place",
 			wantSeen: []string{status},
 		},
 		{
