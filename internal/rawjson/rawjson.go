@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth is encoding/json's limit on nesting: deeper text is invalid.
@@ -55,16 +56,30 @@ func plain(k []byte) bool {
 	return bytes.IndexByte(k, '\\') < 0 && utf8.Valid(k)
 }
 
+// plainString is plain for a string.
+func plainString(k string) bool {
+	return strings.IndexByte(k, '\\') < 0 && utf8.ValidString(k)
+}
+
 // Valid reports whether b is one JSON value, with space around it or not,
 // as json.Valid does.
 func Valid(b []byte) bool {
+	_, _, ok := one(b)
+	return ok
+}
+
+// one finds the one JSON value in b, space around it allowed: its start
+// and end.
+func one(b []byte) (start, end int, ok bool) {
 	s := scanner{b: b}
 	s.space()
+	start = s.i
 	if !s.value(0) {
-		return false
+		return 0, 0, false
 	}
+	end = s.i
 	s.space()
-	return s.i == len(b)
+	return start, end, s.i == len(b)
 }
 
 // Object reports whether b is one valid JSON object (space around it
@@ -72,6 +87,30 @@ func Valid(b []byte) bool {
 // Object returns false, each may have seen the members before the fault,
 // which the caller then drops. The members' texts are slices of b.
 func Object(b []byte, each func(Member)) bool {
+	return object(b, func(k, kend, v, end int) { each(Member{Key: b[k:kend], Value: b[v:end]}) })
+}
+
+// Members is Object for text held in a string: each member's name,
+// decoded as Member.Name decodes it, and its value as a Value, which
+// shares s's memory rather than copying it.
+func Members(s string, each func(name string, v Value)) bool {
+	return object(bytesOf(s), func(k, kend, v, end int) {
+		name := s[k+1 : kend-1]
+		if !plainString(name) {
+			name = Member{Key: []byte(s[k:kend])}.Name()
+		}
+		each(name, Value{s[v:end]})
+	})
+}
+
+// bytesOf is s's bytes, not copied, for the scanner, which only reads
+// them (a string's bytes must never change): 100 KB of metadata is read
+// where it is, and its values are slices of s.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// object reads an object, handing each member's key (b[k:kend], quotes
+// included) and value (b[v:end]) to each as it reads them.
+func object(b []byte, each func(k, kend, v, end int)) bool {
 	s := scanner{b: b}
 	s.space()
 	if s.i >= len(b) || b[s.i] != '{' {
@@ -87,7 +126,7 @@ func Object(b []byte, each func(Member)) bool {
 			if !s.str() {
 				return false
 			}
-			key := b[k:s.i]
+			kend := s.i
 			s.space()
 			if s.i >= len(b) || b[s.i] != ':' {
 				return false
@@ -98,7 +137,7 @@ func Object(b []byte, each func(Member)) bool {
 			if !s.value(1) {
 				return false
 			}
-			each(Member{Key: key, Value: b[v:s.i]})
+			each(k, kend, v, s.i)
 			s.space()
 			if s.i >= len(b) {
 				return false

@@ -96,6 +96,93 @@ func sameAsUnmarshal(t *testing.T, b []byte) {
 	}
 }
 
+// sameAsObject checks Members against Object: refused alike, and else the
+// same names and values in the same order.
+func sameAsObject(t *testing.T, s string) {
+	t.Helper()
+	var want, got []string
+	okObject := rawjson.Object([]byte(s), func(m rawjson.Member) { want = append(want, m.Name(), string(m.Value)) })
+	okMembers := rawjson.Members(s, func(name string, v rawjson.Value) { got = append(got, name, v.String()) })
+	if okObject != okMembers {
+		t.Fatalf("Members(%.60q) ok = %v, Object's %v", s, okMembers, okObject)
+	}
+	if diff := cmp.Diff(want, got); okObject && diff != "" {
+		t.Errorf("Members(%.60q) (-Object +Members):\n%s", s, diff)
+	}
+}
+
+func TestMembersIsObject(t *testing.T) {
+	t.Parallel()
+	for _, s := range seeds {
+		sameAsObject(t, s)
+	}
+}
+
+// sameAsValid checks Parse against json.Valid: refused alike, and else
+// the text without the space around it.
+func sameAsValid(t *testing.T, s string) {
+	t.Helper()
+	v, ok := rawjson.Parse(s)
+	if want := json.Valid([]byte(s)); ok != want {
+		t.Fatalf("Parse(%.60q) ok = %v, json.Valid says %v", s, ok, want)
+	}
+	if want := strings.Trim(s, " \t\r\n"); ok && v.String() != want {
+		t.Errorf("Parse(%.60q) = %.60q, want %.60q", s, v, want)
+	}
+}
+
+func TestParseIsValid(t *testing.T) {
+	t.Parallel()
+	for _, s := range seeds {
+		sameAsValid(t, s)
+	}
+}
+
+func TestValue(t *testing.T) {
+	t.Parallel()
+	parse := func(s string) rawjson.Value {
+		v, ok := rawjson.Parse(s)
+		if !ok {
+			t.Fatalf("Parse(%q) refused it", s)
+		}
+		return v
+	}
+	tests := []struct {
+		name     string
+		v        rawjson.Value
+		want     string // String, and what json.Marshal writes of it
+		wantUTF8 string // of ValidUTF8
+	}{
+		{name: "the zero value is null", want: "null", wantUTF8: "null"},
+		{name: "text as written, space inside kept", v: parse(` {"a" : [1, 2]} `), want: `{"a" : [1, 2]}`, wantUTF8: `{"a" : [1, 2]}`},
+		{name: "digits kept", v: parse(`12345678901234567890`), want: `12345678901234567890`, wantUTF8: `12345678901234567890`},
+		{name: "each byte that is not UTF-8 becomes U+FFFD", v: parse("[\"a\xff\xfeb\",\"\u00e9\"]"), want: "[\"a\xff\xfeb\",\"\u00e9\"]", wantUTF8: "[\"a\uFFFD\uFFFDb\",\"\u00e9\"]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.v.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+			if got := tt.v.ValidUTF8().String(); got != tt.wantUTF8 {
+				t.Errorf("ValidUTF8() = %q, want %q", got, tt.wantUTF8)
+			}
+			if !json.Valid([]byte(tt.v.ValidUTF8().String())) {
+				t.Errorf("ValidUTF8() = %q, not JSON", tt.v.ValidUTF8())
+			}
+			// json.Marshal writes it as it writes a json.RawMessage of its text.
+			got, err := json.Marshal(map[string]any{"v": tt.v})
+			want, wantErr := json.Marshal(map[string]any{"v": json.RawMessage(tt.want)})
+			if err != nil || wantErr != nil || !bytes.Equal(got, want) {
+				t.Errorf("json.Marshal() = %s, %v; want %s, %v", got, err, want, wantErr)
+			}
+			if !tt.v.Equal(parse(tt.want)) {
+				t.Errorf("%q.Equal(Parse(%q)) = false", tt.v, tt.want)
+			}
+		})
+	}
+}
+
 func FuzzObject(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
@@ -115,6 +202,8 @@ func FuzzObject(f *testing.F) {
 			t.Fatalf("Valid(%q) = %v, json.Valid says %v", s, got, want)
 		}
 		sameAsUnmarshal(t, []byte(s))
+		sameAsObject(t, s)
+		sameAsValid(t, s)
 	})
 }
 

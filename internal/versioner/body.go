@@ -15,7 +15,8 @@ import (
 // what a dry run prints. It is written here rather than by json.Marshal,
 // which re-reads and compacts every json.RawMessage it meets: the
 // metadata's values (up to 120 KB) are JSON text that ParseMetadata
-// checked, and go out as the user wrote them.
+// checked (each a rawjson.Value), and go out as the user wrote them,
+// without being read again.
 func Body(ev event.Event) ([]byte, error) {
 	b := fields(ev)
 	keys := slices.Collect(maps.Keys(b))
@@ -84,17 +85,26 @@ func fields(ev event.Event) map[string]string {
 }
 
 // appendObject appends m as a JSON object, its keys in order. A
+// rawjson.Value is appended as it is: rawjson checked it. A
 // json.RawMessage is appended as it is when it is valid JSON (one pass,
 // no copy made to compact it); any other value, or text that is not
 // JSON, goes through json.Marshal, whose error is Body's.
 func appendObject(out []byte, m map[string]any) ([]byte, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	out = append(out, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
+	for i, k := range keys {
 		if i > 0 {
 			out = append(out, ',')
 		}
 		out = append(appendString(out, k), ':')
 		switch v := m[k].(type) {
+		case rawjson.Value:
+			out = append(out, v.String()...)
+			continue
 		case json.RawMessage:
 			if len(v) > 0 && rawjson.Valid(v) {
 				out = append(out, v...)
@@ -120,6 +130,8 @@ func rawSize(m map[string]any) int {
 	for k, v := range m {
 		n += len(k) + 4
 		switch v := v.(type) {
+		case rawjson.Value:
+			n += len(v.String())
 		case json.RawMessage:
 			n += len(v)
 		case string:
