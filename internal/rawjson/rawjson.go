@@ -87,7 +87,28 @@ func one(b []byte) (start, end int, ok bool) {
 // Object returns false, each may have seen the members before the fault,
 // which the caller then drops. The members' texts are slices of b.
 func Object(b []byte, each func(Member)) bool {
-	return object(b, func(k, kend, v, end int) { each(Member{Key: b[k:kend], Value: b[v:end]}) })
+	return object(b, members(b, each), nil)
+}
+
+// Within is Object, and more: the members of the value of each member
+// named name (in any case, as Member.Is matches names), when that value
+// is an object, go to inner as they are read, before each gets that
+// member. Versioner's answer echoes the event's extra_metadata (up to
+// 120 KB), of which the step reads one member: it is read once, not by
+// Object and then again by the caller.
+func Within(b []byte, name string, each, inner func(Member)) bool {
+	in := members(b, inner)
+	return object(b, members(b, each), func(k, kend int) member {
+		if (Member{Key: b[k:kend]}).Is(name) {
+			return in
+		}
+		return nil
+	})
+}
+
+// members hands each the Members that object reads in b.
+func members(b []byte, each func(Member)) member {
+	return func(k, kend, v, end int) { each(Member{Key: b[k:kend], Value: b[v:end]}) }
 }
 
 // Members is Object for text held in a string: each member's name,
@@ -100,7 +121,7 @@ func Members(s string, each func(name string, v Value)) bool {
 			name = Member{Key: []byte(s[k:kend])}.Name()
 		}
 		each(name, Value{s[v:end]})
-	})
+	}, nil)
 }
 
 // bytesOf is s's bytes, not copied, for the scanner, which only reads
@@ -109,52 +130,79 @@ func Members(s string, each func(name string, v Value)) bool {
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // object reads an object, handing each member's key (b[k:kend], quotes
-// included) and value (b[v:end]) to each as it reads them.
-func object(b []byte, each func(k, kend, v, end int)) bool {
+// included) and value (b[v:end]) to each as it reads them; open, when not
+// nil, as members says.
+func object(b []byte, each member, open func(k, kend int) member) bool {
 	s := scanner{b: b}
 	s.space()
-	if s.i >= len(b) || b[s.i] != '{' {
+	if s.i >= len(b) || b[s.i] != '{' || !s.members(1, each, open) {
 		return false
 	}
+	s.space()
+	return s.i == len(b)
+}
+
+// member is handed each member of an object as it is read: its key
+// (b[k:kend], quotes included) and value (b[v:end]).
+type member func(k, kend, v, end int)
+
+// members reads an object (s.i at its '{'), the depth-th level of
+// nesting, handing each of its members to each once read. When open is
+// not nil and returns a function for a member's key, and the member's
+// value is an object, that object's members go to the function as they
+// are read (then the member itself to each): the caller need not read
+// the value's text again to see them.
+func (s *scanner) members(depth int, each member, open func(k, kend int) member) bool {
+	if depth > maxDepth {
+		return false
+	}
+	b := s.b
 	s.i++
 	s.space()
 	if s.i < len(b) && b[s.i] == '}' {
 		s.i++
-	} else {
-		for {
-			k := s.i
-			if !s.str() {
+		return true
+	}
+	for {
+		k := s.i
+		if !s.str() {
+			return false
+		}
+		kend := s.i
+		s.space()
+		if s.i >= len(b) || b[s.i] != ':' {
+			return false
+		}
+		s.i++
+		s.space()
+		v := s.i
+		var inner member
+		if open != nil && s.i < len(b) && b[s.i] == '{' {
+			inner = open(k, kend)
+		}
+		if inner != nil {
+			if !s.members(depth+1, inner, nil) {
 				return false
 			}
-			kend := s.i
-			s.space()
-			if s.i >= len(b) || b[s.i] != ':' {
-				return false
-			}
+		} else if !s.value(depth) {
+			return false
+		}
+		each(k, kend, v, s.i)
+		s.space()
+		if s.i >= len(b) {
+			return false
+		}
+		switch b[s.i] {
+		case '}':
+			s.i++
+			return true
+		case ',':
 			s.i++
 			s.space()
-			v := s.i
-			if !s.value(1) {
-				return false
-			}
-			each(k, kend, v, s.i)
-			s.space()
-			if s.i >= len(b) {
-				return false
-			}
-			if b[s.i] == '}' {
-				s.i++
-				break
-			}
-			if b[s.i] != ',' {
-				return false
-			}
-			s.i++
-			s.space()
+		default:
+			return false
 		}
 	}
-	s.space()
-	return s.i == len(b)
 }
 
 type scanner struct {

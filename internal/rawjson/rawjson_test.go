@@ -111,6 +111,46 @@ func sameAsObject(t *testing.T, s string) {
 	}
 }
 
+// sameAsObjectTwice checks Within against Object, called again on the
+// value of each member named name that is an object: refused alike, and
+// else the same calls in the same order.
+func sameAsObjectTwice(t *testing.T, b []byte, name string) {
+	t.Helper()
+	var want, got []string
+	okObject := rawjson.Object(b, func(m rawjson.Member) {
+		if m.Is(name) && m.Value[0] == '{' {
+			rawjson.Object(m.Value, func(in rawjson.Member) { want = append(want, "in "+string(in.Key)+"="+string(in.Value)) })
+		}
+		want = append(want, string(m.Key)+"="+string(m.Value))
+	})
+	okWithin := rawjson.Within(b, name,
+		func(m rawjson.Member) { got = append(got, string(m.Key)+"="+string(m.Value)) },
+		func(in rawjson.Member) { got = append(got, "in "+string(in.Key)+"="+string(in.Value)) })
+	if okObject != okWithin {
+		t.Fatalf("Within(%.60q, %q) ok = %v, Object's %v", b, name, okWithin, okObject)
+	}
+	if diff := cmp.Diff(want, got); okObject && diff != "" {
+		t.Errorf("Within(%.60q, %q) (-Object twice +Within):\n%s", b, name, diff)
+	}
+}
+
+func TestWithinIsObjectTwice(t *testing.T) {
+	t.Parallel()
+	more := []string{
+		`{"a":{"b":1,"c":{"d":[2]}},"A":[],"x":{"a":{}},"\u0061":{"e":"f"},"a":null}`,
+		`{"a":{"b":1,}}`, `{"a":{"b" 1}}`, `{"a":{}}`, `{"a":{},"b":}`,
+		`{"a":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
+		`{"a":{"b":` + strings.Repeat("[", 9998) + strings.Repeat("]", 9998) + `}}`,
+		`{"a":{"b":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}}`,
+		`{"a":` + strings.Repeat(`{"a":`, 9999) + `1` + strings.Repeat("}", 10000),
+		`{"a":` + strings.Repeat(`{"a":`, 10000) + `1` + strings.Repeat("}", 10001),
+	}
+	for _, s := range append(more, seeds...) {
+		sameAsUnmarshal(t, []byte(s))
+		sameAsObjectTwice(t, []byte(s), "a")
+	}
+}
+
 func TestMembersIsObject(t *testing.T) {
 	t.Parallel()
 	for _, s := range seeds {
@@ -196,6 +236,7 @@ func FuzzObject(f *testing.F) {
 		k, _ := json.Marshal(s)
 		f.Add(`{` + string(k) + `:` + string(k) + `}`)
 		f.Add(`{"raw":"` + s + `"}`)
+		f.Add(`{"a":{` + string(k) + `:` + string(k) + `}}`)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := rawjson.Valid([]byte(s)), json.Valid([]byte(s)); got != want {
@@ -203,6 +244,7 @@ func FuzzObject(f *testing.F) {
 		}
 		sameAsUnmarshal(t, []byte(s))
 		sameAsObject(t, s)
+		sameAsObjectTwice(t, []byte(s), "a")
 		sameAsValid(t, s)
 	})
 }
