@@ -90,13 +90,10 @@ func fields(ev event.Event) map[string]string {
 // no copy made to compact it); any other value, or text that is not
 // JSON, goes through json.Marshal, whose error is Body's.
 func appendObject(out []byte, m map[string]any) ([]byte, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	out = append(out, '{')
-	for i, k := range keys {
+	keys, order := sortedKeys(m)
+	for i, j := range order {
+		k := keys[j]
 		if i > 0 {
 			out = append(out, ',')
 		}
