@@ -91,9 +91,7 @@ func fields(ev event.Event) map[string]string {
 // JSON, goes through json.Marshal, whose error is Body's.
 func appendObject(out []byte, m map[string]any) ([]byte, error) {
 	out = append(out, '{')
-	keys, order := sortedKeys(m)
-	for i, j := range order {
-		k := keys[j]
+	for i, k := range sortedKeys(m) {
 		if i > 0 {
 			out = append(out, ',')
 		}
