@@ -44,10 +44,27 @@ func (m Member) Name() string {
 // exactly.
 func (m Member) Is(name string) bool {
 	k := m.Key[1 : len(m.Key)-1]
+	if len(k) < len(name) && ascii(name) {
+		// An ASCII name's other cases are as long or longer (K for k,
+		// ſ for s), an escape is longer than what it stands for, and a
+		// byte that is not UTF-8 stands for U+FFFD, no case of a letter:
+		// a shorter key cannot match. (Versioner's answer echoes
+		// hundreds of keys, each asked whether it is preflight_status.)
+		return false
+	}
 	if plain(k) {
 		return bytes.EqualFold(k, []byte(name))
 	}
 	return strings.EqualFold(m.Name(), name)
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // plain reports whether k, a string's text between its quotes, decodes to

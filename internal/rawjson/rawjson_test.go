@@ -20,6 +20,7 @@ var seeds = []string{
 	`true`, `false`, `nul`, `truex`, `[true false]`, `0`, `-0`, `01`, `-`, `1.`, `.5`, `1.5e`, `1e+`, `1E-7`,
 	`-12.5e+300`, `1e400`, `"\u00e9\uD834\uDD1E"`, `"\u12"`, `"\u12G4"`, `"\x"`, `"\/\b\f\n\r\t\"\\"`,
 	"\"a\x01b\"", "\"\x7f\"", "\"\xff\xfe\"", "{\"\xff\":1}", `{"\u0041":1,"A":2}`, `{"\u212a":1,"ſ":2,"\u0049D":3}`, `{"a":1,"a":2}`,
+	`{"\u0069\u0064":1,"\u0049D":2,"\u017f":3,"\u212a":4,"ſ":5,"\u212aK":6,"IDx":7,"i":8}`, "{\"\xff\":1,\"\xffd\":2}",
 	`"unterminated`, `"\`, `{"a":"b"`, `[[[]]]`, `[{"a":[{}]}]`, "\x00", `{"a":1}` + "\x00",
 	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
@@ -82,7 +83,7 @@ func sameAsUnmarshal(t *testing.T, b []byte) {
 	got := map[string]json.RawMessage{}
 	for _, m := range members {
 		got[m.Name()] = m.Value
-		for _, name := range []string{m.Name(), "id", "K", "s", "extra_metadata"} {
+		for _, name := range []string{m.Name(), "id", "K", "s", "extra_metadata", "preflight_status", "ſ", "\u212a", "é"} {
 			if m.Is(name) != strings.EqualFold(m.Name(), name) {
 				t.Errorf("Member %s .Is(%q) = %v, want %v", m.Key, name, m.Is(name), !m.Is(name))
 			}
