@@ -132,12 +132,17 @@ func members(b []byte, each func(Member)) member {
 // decoded as Member.Name decodes it, and its value as a Value, which
 // shares s's memory rather than copying it.
 func Members(s string, each func(name string, v Value)) bool {
+	var texts []string // the values' texts, side by side in blocks
 	return object(bytesOf(s), func(k, kend, v, end int) {
 		name := s[k+1 : kend-1]
 		if !plainString(name) {
 			name = Member{Key: []byte(s[k:kend])}.Name()
 		}
-		each(name, Value{s[v:end]})
+		if len(texts) == cap(texts) {
+			texts = make([]string, 0, min(2*cap(texts)+8, 256))
+		}
+		texts = append(texts, s[v:end])
+		each(name, Value{&texts[len(texts)-1]})
 	}, nil)
 }
 

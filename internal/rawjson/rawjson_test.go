@@ -269,3 +269,30 @@ func BenchmarkObject(b *testing.B) {
 		}
 	}
 }
+
+// TestMembersAllocates: a Value goes into an interface without an
+// allocation of its own, and Members keeps the values' texts in a few
+// blocks, not one allocation per value.
+func TestMembersAllocates(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("{")
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `"k%d":[%d]`, i, i)
+	}
+	sb.WriteString("}")
+	in := sb.String()
+	vals := make([]any, 0, 1000)
+	allocs := testing.AllocsPerRun(10, func() {
+		vals = vals[:0]
+		rawjson.Members(in, func(_ string, v rawjson.Value) { vals = append(vals, v) })
+	})
+	if allocs > 20 {
+		t.Errorf("Members of 1,000 members allocated %.0f times, want at most 20", allocs)
+	}
+	if len(vals) != 1000 || vals[999].(rawjson.Value).String() != "[999]" || vals[0].(rawjson.Value).String() != "[0]" {
+		t.Errorf("Members gave %d values, the last %v", len(vals), vals[len(vals)-1])
+	}
+}

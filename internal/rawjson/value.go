@@ -11,7 +11,15 @@ import (
 // the request that carries it is written. Its text is a string, shared
 // with the text it was read from and never changed. The zero Value is
 // null.
-type Value struct{ text string }
+//
+// A Value holds its text through a pointer, so that storing one in an
+// interface (a map[string]any of metadata) allocates nothing: Members
+// keeps the texts of an object's values side by side, a few allocations
+// for hundreds of values rather than one each.
+type Value struct{ text *string }
+
+// value is a Value of text, on its own.
+func value(text string) Value { return Value{&text} }
 
 // Parse returns s's one JSON value (space around it allowed) as a Value,
 // or false when s is not one JSON value.
@@ -20,15 +28,15 @@ func Parse(s string) (Value, bool) {
 	if !ok {
 		return Value{}, false
 	}
-	return Value{s[start:end]}, true
+	return value(s[start:end]), true
 }
 
 // String is the value's JSON text.
 func (v Value) String() string {
-	if v.text == "" {
+	if v.text == nil {
 		return "null"
 	}
-	return v.text
+	return *v.text
 }
 
 // MarshalJSON returns the value's text, which encoding/json then checks
@@ -43,11 +51,11 @@ func (v Value) Equal(w Value) bool { return v.String() == w.String() }
 // such a byte can only be in a string, so the result is JSON still).
 // Valid text, nearly always, is returned as it is.
 func (v Value) ValidUTF8() Value {
-	if utf8.ValidString(v.text) {
+	if v.text == nil || utf8.ValidString(*v.text) {
 		return v
 	}
-	out := make([]byte, 0, len(v.text)+8)
-	for s := v.text; len(s) > 0; {
+	out := make([]byte, 0, len(*v.text)+8)
+	for s := *v.text; len(s) > 0; {
 		r, n := utf8.DecodeRuneInString(s)
 		if r == utf8.RuneError && n == 1 {
 			out = append(out, "\uFFFD"...)
@@ -56,5 +64,5 @@ func (v Value) ValidUTF8() Value {
 		}
 		s = s[n:]
 	}
-	return Value{string(out)}
+	return value(string(out))
 }
