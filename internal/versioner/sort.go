@@ -49,42 +49,48 @@ func (h head) at(depth int) byte {
 }
 
 // radix sorts hs, whose first depth bytes are alike, by their keys; tmp
-// is scratch at least as long.
+// is scratch at least as long. Its frame holds one array of 257 int32,
+// so that the goroutine writing the body need not grow its stack for the
+// calls it makes.
 func radix(keys []string, hs, tmp []head, depth int) {
 	for len(hs) > 48 && depth < 16 {
-		var count [256]int
+		// end[b+1] counts the keys whose byte at depth is b; summed, end[b]
+		// is where they go; once each is in place, where they end.
+		var end [257]int32
 		for _, h := range hs {
-			count[h.at(depth)]++
+			end[int(h.at(depth))+1]++
 		}
-		if count[hs[0].at(depth)] == len(hs) {
+		if int(end[int(hs[0].at(depth))+1]) == len(hs) {
 			depth++ // a byte all have: on to the next
 			continue
 		}
-		var start [257]int
-		for b, n := range count {
-			start[b+1] = start[b] + n
+		for b := 1; b < len(end); b++ {
+			end[b] += end[b-1]
 		}
-		pos := start
 		for _, h := range hs {
 			b := h.at(depth)
-			tmp[pos[b]] = h
-			pos[b]++
+			tmp[end[b]] = h
+			end[b]++
 		}
 		copy(hs, tmp[:len(hs)])
-		// Each byte's keys on their own: the most by this loop, the
-		// rest by a call, so that calls nest at most log2(len(hs)) deep.
-		most := 0
-		for b, n := range count {
-			if n > count[most] {
-				most = b
+		// Each byte's keys (b's from end[b-1], or 0, to end[b]) on their
+		// own: the most by this loop, the rest by a call, so that calls
+		// nest at most log2(len(hs)) deep.
+		most, mostFrom, from := 0, int32(0), int32(0)
+		for b := range 256 {
+			if end[b]-from > end[most]-mostFrom {
+				most, mostFrom = b, from
 			}
+			from = end[b]
 		}
-		for b, n := range count {
-			if b != most && n > 1 {
-				radix(keys, hs[start[b]:start[b+1]], tmp, depth+1)
+		from = 0
+		for b := range 256 {
+			if b != most && end[b]-from > 1 {
+				radix(keys, hs[from:end[b]], tmp, depth+1)
 			}
+			from = end[b]
 		}
-		hs, depth = hs[start[most]:start[most+1]], depth+1
+		hs, depth = hs[mostFrom:end[most]], depth+1
 	}
 	// A few keys, by insertion; or keys alike in their 16 bytes.
 	if len(hs) > 48 {
