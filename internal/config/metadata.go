@@ -29,8 +29,24 @@ func ParseMetadata(s string) (map[string]any, error) {
 	}
 	// One pass for a valid object (nearly always); encoding/json's
 	// decoder, which reads the text twice, only to say what is wrong.
-	m := map[string]any{}
-	if rawjson.Members(s, func(name string, v rawjson.Value) { m[name] = v.ValidUTF8() }) {
+	// The members are kept in blocks until they are all known, so that
+	// the map is made once at its size rather than grown (and its keys
+	// hashed again) eight times on the way to 749.
+	var blocks [][]member
+	n := 0
+	if rawjson.Members(s, func(name string, v rawjson.Value) {
+		if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
+			blocks = append(blocks, make([]member, 0, 8<<min(len(blocks), 5))) // 8, 16, ... 256, 256, ...
+		}
+		blocks[len(blocks)-1] = append(blocks[len(blocks)-1], member{name, v})
+		n++
+	}) {
+		m := make(map[string]any, n)
+		for _, b := range blocks {
+			for _, mb := range b {
+				m[mb.name] = mb.v.ValidUTF8() // the last of a repeated name wins, as in encoding/json
+			}
+		}
 		return m, nil
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -49,6 +65,12 @@ func ParseMetadata(s string) (map[string]any, error) {
 	// Not reached: rawjson accepts what encoding/json accepts (a fuzz
 	// test holds them together).
 	return nil, errors.New("is not valid JSON: give a JSON object such as {\"ticket\": \"OPS-1\"}")
+}
+
+// member is one member of the metadata object, as ParseMetadata reads it.
+type member struct {
+	name string
+	v    rawjson.Value
 }
 
 func jsonProblem(s string, err error) string {
