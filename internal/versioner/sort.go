@@ -7,31 +7,36 @@ import (
 	"strings"
 )
 
-// sortedKeys returns m's keys in the order json.Marshal writes them, byte
-// by byte. A metadata input's keys (749 of them in 100 KB) are strings
-// scattered over the text they were cut from, and often share a prefix
-// (artifact_1, artifact_2, ...): slices.Sort, reading them again in each
-// of its n log n comparisons, took half of Body's time. Here each key's
-// first 16 bytes are copied into two integers, side by side in memory and
-// holding no pointer, which a radix sort orders a byte at a time; only
-// keys alike in those 16 bytes are then compared whole.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	heads := make([]head, 2*len(keys)) // and scratch for the sort
-	for i, k := range keys {
+// members are extra_metadata's keys and values, taken from the map in
+// one pass, and the order in which json.Marshal writes them: by key, byte
+// by byte.
+type members struct {
+	keys  []string
+	vals  []any
+	order []head // keys[order[0].i] first
+}
+
+// sortedMembers takes m's members and orders them. A metadata input's
+// keys (749 of them in 100 KB) are strings scattered over the text they
+// were cut from, and often share a prefix (artifact_1, artifact_2, ...):
+// slices.Sort, reading them again in each of its n log n comparisons,
+// took half of Body's time. Here each key's first 16 bytes are copied
+// into two integers, side by side in memory and holding no pointer, which
+// a radix sort orders a byte at a time; only keys alike in those 16 bytes
+// are then compared whole.
+func sortedMembers(m map[string]any) members {
+	ms := members{keys: make([]string, 0, len(m)), vals: make([]any, 0, len(m))}
+	heads := make([]head, 2*len(m)) // and scratch for the sort
+	for k, v := range m {
 		var b [16]byte
 		copy(b[:], k)
-		heads[i] = head{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), int32(i)}
+		heads[len(ms.keys)] = head{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), int32(len(ms.keys))}
+		ms.keys = append(ms.keys, k)
+		ms.vals = append(ms.vals, v)
 	}
-	radix(keys, heads[:len(keys)], heads[len(keys):], 0)
-	out := make([]string, len(keys))
-	for i, h := range heads[:len(keys)] {
-		out[i] = keys[h.i]
-	}
-	return out
+	ms.order = heads[:len(m)]
+	radix(ms.keys, ms.order, heads[len(m):], 0)
+	return ms
 }
 
 // head is a key's first 16 bytes (zeros past its end), and its index.
