@@ -6,19 +6,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/deploytrack/deploytrack/internal/rawjson"
 )
 
 // ParseMetadata decodes the metadata input: empty, or one JSON object.
 // Only its top level is decoded: each value stays the JSON text the user
-// wrote (a json.RawMessage), so numbers keep their exact digits
-// (12345678901234567890 reaches Versioner as written), and a large object
-// costs a pass to check it rather than a tree of Go values built only to
-// be encoded again: one pass (internal/rawjson) checks the text and
-// splits its top level. Bytes that are not UTF-8 become U+FFFD, as a full
-// decode made them.
+// wrote (a rawjson.Value, a slice of s), so numbers keep their exact
+// digits (12345678901234567890 reaches Versioner as written), and a large
+// object costs a pass to check it rather than a tree of Go values built
+// only to be encoded again: one pass (internal/rawjson) checks the text
+// and splits its top level, and the request is then written with the
+// values as they are, not checked again. Bytes that are not UTF-8 become
+// U+FFFD, as a full decode made them.
 func ParseMetadata(s string) (map[string]any, error) {
 	if s == "" {
 		return nil, nil
@@ -29,8 +29,24 @@ func ParseMetadata(s string) (map[string]any, error) {
 	}
 	// One pass for a valid object (nearly always); encoding/json's
 	// decoder, which reads the text twice, only to say what is wrong.
-	m := map[string]any{}
-	if rawjson.Object([]byte(s), func(mb rawjson.Member) { m[mb.Name()] = validUTF8(mb.Value) }) {
+	// The members are kept in blocks until they are all known, so that
+	// the map is made once at its size rather than grown (and its keys
+	// hashed again) eight times on the way to 749.
+	var blocks [][]member
+	n := 0
+	if rawjson.Members(s, func(name string, v rawjson.Value) {
+		if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
+			blocks = append(blocks, make([]member, 0, 8<<min(len(blocks), 5))) // 8, 16, ... 256, 256, ...
+		}
+		blocks[len(blocks)-1] = append(blocks[len(blocks)-1], member{name, v})
+		n++
+	}) {
+		m := make(map[string]any, n)
+		for _, b := range blocks {
+			for _, mb := range b {
+				m[mb.name] = mb.v.ValidUTF8() // the last of a repeated name wins, as in encoding/json
+			}
+		}
 		return m, nil
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -46,31 +62,15 @@ func ParseMetadata(s string) (map[string]any, error) {
 	if te != nil || fields == nil {
 		return nil, fmt.Errorf("is a JSON %s, not an object: give a JSON object such as {\"ticket\": \"OPS-1\"}", jsonKind(te))
 	}
-	m = make(map[string]any, len(fields))
-	for k, v := range fields {
-		m[k] = validUTF8(v)
-	}
-	return m, nil
+	// Not reached: rawjson accepts what encoding/json accepts (a fuzz
+	// test holds them together).
+	return nil, errors.New("is not valid JSON: give a JSON object such as {\"ticket\": \"OPS-1\"}")
 }
 
-// validUTF8 replaces each byte of v that is not UTF-8 with U+FFFD, as the
-// decoder does in the strings it decodes (in valid JSON such a byte can
-// only be in a string). Valid text, nearly always, is returned as it is.
-func validUTF8(v json.RawMessage) json.RawMessage {
-	if utf8.Valid(v) {
-		return v
-	}
-	out := make(json.RawMessage, 0, len(v)+8)
-	for len(v) > 0 {
-		r, n := utf8.DecodeRune(v)
-		if r == utf8.RuneError && n == 1 {
-			out = append(out, "\uFFFD"...)
-		} else {
-			out = append(out, v[:n]...)
-		}
-		v = v[n:]
-	}
-	return out
+// member is one member of the metadata object, as ParseMetadata reads it.
+type member struct {
+	name string
+	v    rawjson.Value
 }
 
 func jsonProblem(s string, err error) string {

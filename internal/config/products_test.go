@@ -1,12 +1,13 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/deploytrack/deploytrack/internal/rawjson"
 )
 
 func TestParseProducts(t *testing.T) {
@@ -77,7 +78,13 @@ func TestParseProducts(t *testing.T) {
 }
 
 // raw is a metadata value as ParseMetadata keeps it: the JSON text given.
-func raw(s string) json.RawMessage { return json.RawMessage(s) }
+func raw(s string) rawjson.Value {
+	v, ok := rawjson.Parse(s)
+	if !ok {
+		panic("not JSON: " + s)
+	}
+	return v
+}
 
 func manyProducts(n int) string {
 	var b strings.Builder

@@ -102,10 +102,7 @@ func New(c *config.Config, s ghcontext.Source, now time.Time) (Event, error) {
 		errs = append(errs, &config.InputError{Input: "product", Problem: "is required outside GitHub Actions (GITHUB_REPOSITORY is not set to take the name from)"})
 	}
 
-	d := detected(s)
-	e.Metadata = make(map[string]any, len(d)+len(c.Metadata)) // sized once: the metadata input can hold thousands
-	maps.Copy(e.Metadata, d)
-	maps.Copy(e.Metadata, c.Metadata)
+	e.Metadata = merge(detected(s), c.Metadata)
 	if len(e.Metadata) == 0 {
 		e.Metadata = nil
 	}
@@ -127,6 +124,28 @@ func detected(s ghcontext.Source) map[string]any {
 		"vi_gh_base_ref":    s.BaseRef,
 	} {
 		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// merge returns the detected facts with the user's metadata laid over
+// them, in a map of its own. A large metadata input (it can hold
+// thousands of keys) is cloned, its table copied with no key hashed
+// again, and the few detected facts it lacks added, rather than inserted
+// into a new map one key at a time; a small one goes into a map sized
+// once for both.
+func merge(detected, user map[string]any) map[string]any {
+	if len(user) <= 64 {
+		m := make(map[string]any, len(detected)+len(user))
+		maps.Copy(m, detected)
+		maps.Copy(m, user)
+		return m
+	}
+	m := maps.Clone(user)
+	for k, v := range detected {
+		if _, ok := m[k]; !ok {
 			m[k] = v
 		}
 	}

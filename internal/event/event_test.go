@@ -2,6 +2,8 @@ package event
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -277,6 +279,47 @@ func TestStarted(t *testing.T) {
 			}
 			if got := e.Duration(); got != tt.wantDur {
 				t.Errorf("Duration() = %v, want %v", got, tt.wantDur)
+			}
+		})
+	}
+}
+
+// The user's metadata is laid over the detected facts, in a map of the
+// event's own, whether it is small (one map sized for both) or large
+// (cloned, then the facts it lacks added).
+func TestMerge(t *testing.T) {
+	t.Parallel()
+	detected := func() map[string]any { return map[string]any{"vi_gh_job": "deploy", "vi_gh_ref": "refs/heads/main"} }
+	large := func(over map[string]any) map[string]any {
+		m := map[string]any{}
+		for i := range 100 {
+			m[fmt.Sprint("k", i)] = i
+		}
+		maps.Copy(m, over)
+		return m
+	}
+	tests := []struct {
+		name           string
+		detected, user map[string]any
+		want           map[string]any
+	}{
+		{name: "no metadata: the facts", detected: detected(), want: detected()},
+		{name: "no facts: the metadata", detected: map[string]any{}, user: map[string]any{"a": 1}, want: map[string]any{"a": 1}},
+		{name: "small: the user's value wins", detected: detected(), user: map[string]any{"vi_gh_job": "mine", "a": 1},
+			want: map[string]any{"vi_gh_job": "mine", "vi_gh_ref": "refs/heads/main", "a": 1}},
+		{name: "large: the user's value wins", detected: detected(), user: large(map[string]any{"vi_gh_job": "mine"}),
+			want: large(map[string]any{"vi_gh_job": "mine", "vi_gh_ref": "refs/heads/main"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			user := maps.Clone(tt.user)
+			got := merge(tt.detected, tt.user)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("merge() (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(user, tt.user); diff != "" {
+				t.Errorf("merge() changed the user's map (-before +after):\n%s", diff)
 			}
 		})
 	}

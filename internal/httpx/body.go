@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 )
 
 // maxBuffered bounds how much of an answer readBody holds in memory; the
@@ -30,11 +31,51 @@ func buffer(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	b, err := readAll(io.LimitReader(resp.Body, limit), firstSize(resp, limit))
 	held := &held{b: b, rest: resp.Body, whole: err == nil && int64(len(b)) < limit}
 	held.r.Reset(b)
 	resp.Body = held
 	return b, err
+}
+
+// firstSize is the buffer an answer is read into first: its length and
+// one byte (to meet the end) when the server gave it; for a request that
+// sent a body, that body's size, an eighth more and 4 KB, since an API
+// answers a request that creates something with what it created
+// (Versioner echoes the event's extra_metadata, up to 120 KB; GitHub a
+// deployment's payload); else 512 bytes, as io.ReadAll starts. Never more
+// than limit and one byte.
+func firstSize(resp *http.Response, limit int64) int {
+	n := int64(512)
+	switch req := resp.Request; {
+	case resp.ContentLength >= 0:
+		n = resp.ContentLength + 1
+	case req != nil && req.ContentLength > 0:
+		n = req.ContentLength + req.ContentLength/8 + 4<<10
+	}
+	return int(min(n, limit+1))
+}
+
+// readAll is io.ReadAll starting with a buffer of size bytes: an answer
+// that fits is read with no copy and one allocation, where io.ReadAll
+// would read 100 KB into a chain of growing chunks and copy them into a
+// final buffer (about 240 KB allocated). A buffer that fills up doubles,
+// so a guess too short costs about what io.ReadAll's chunks cost.
+func readAll(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, max(size, 1))
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, cap(b))
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // held is a body that buffer has read: its bytes, then the rest.

@@ -123,3 +123,73 @@ func TestReadAll(t *testing.T) {
 		})
 	}
 }
+
+// readAll reads what io.ReadAll reads, whatever size it starts with:
+// too short, exact, longer, or none.
+func TestReadAllSized(t *testing.T) {
+	t.Parallel()
+	errCut := errors.New("connection reset by peer")
+	long := strings.Repeat("0123456789", 1000)
+	tests := []struct {
+		name    string
+		body    string
+		cut     bool
+		size    int
+		wantErr error
+	}{
+		{name: "empty", body: "", size: 512},
+		{name: "empty, no room", body: "", size: 0},
+		{name: "fits", body: "hello", size: 512},
+		{name: "exactly the size", body: "hello", size: 5},
+		{name: "a byte more than its length", body: "hello", size: 6},
+		{name: "far too short, grows", body: long, size: 3},
+		{name: "one byte at a time", body: long, size: 1},
+		{name: "cut", body: long, cut: true, size: 100, wantErr: errCut},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r io.Reader = strings.NewReader(tt.body)
+			if tt.cut {
+				r = io.MultiReader(r, iotest.ErrReader(errCut))
+			}
+			got, err := readAll(iotest.HalfReader(r), tt.size)
+			if diff := cmp.Diff(tt.body, string(got)); diff != "" {
+				t.Errorf("readAll() mismatch (-want +got):\n%s", diff)
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("readAll() error = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// An answer is read first into a buffer sized by what is known of it: its
+// length, else the body it answers (APIs echo what they create), within
+// the limit.
+func TestFirstSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		length, sent int64 // -1: not known, 0: no body sent
+		limit        int64
+		want         int
+	}{
+		{name: "its length, and a byte to meet the end", length: 100, sent: 10, limit: 1 << 20, want: 101},
+		{name: "an empty answer", length: 0, limit: 1 << 20, want: 1},
+		{name: "chunked, answering a body", length: -1, sent: 100 << 10, limit: 1 << 20, want: 100<<10 + 100<<10/8 + 4<<10},
+		{name: "chunked, answering a small body", length: -1, sent: 80, limit: 1 << 20, want: 80 + 10 + 4<<10},
+		{name: "chunked, answering a GET", length: -1, limit: 1 << 20, want: 512},
+		{name: "never past the limit", length: 5 << 20, limit: 1 << 20, want: 1<<20 + 1},
+		{name: "never past the limit, answering a body", length: -1, sent: 5 << 20, limit: 1 << 20, want: 1<<20 + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp := &http.Response{ContentLength: tt.length, Request: &http.Request{ContentLength: tt.sent}}
+			if got := firstSize(resp, tt.limit); got != tt.want {
+				t.Errorf("firstSize() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth is encoding/json's limit on nesting: deeper text is invalid.
@@ -39,10 +40,27 @@ func (m Member) Name() string {
 // exactly.
 func (m Member) Is(name string) bool {
 	k := m.Key[1 : len(m.Key)-1]
+	if len(k) < len(name) && ascii(name) {
+		// An ASCII name's other cases are as long or longer (K for k,
+		// ſ for s), an escape is longer than what it stands for, and a
+		// byte that is not UTF-8 stands for U+FFFD, no case of a letter:
+		// a shorter key cannot match. (Versioner's answer echoes
+		// hundreds of keys, each asked whether it is preflight_status.)
+		return false
+	}
 	if plain(k) {
 		return bytes.EqualFold(k, []byte(name))
 	}
 	return strings.EqualFold(m.Name(), name)
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // plain reports whether k, a string's text between its quotes, decodes to
@@ -51,16 +69,30 @@ func plain(k []byte) bool {
 	return bytes.IndexByte(k, '\\') < 0 && utf8.Valid(k)
 }
 
+// plainString is plain for a string.
+func plainString(k string) bool {
+	return strings.IndexByte(k, '\\') < 0 && utf8.ValidString(k)
+}
+
 // Valid reports whether b is one JSON value, with space around it or not,
 // as json.Valid does.
 func Valid(b []byte) bool {
+	_, _, ok := one(b)
+	return ok
+}
+
+// one finds the one JSON value in b, space around it allowed: its start
+// and end.
+func one(b []byte) (start, end int, ok bool) {
 	s := scanner{b: b}
 	s.space()
+	start = s.i
 	if !s.value(0) {
-		return false
+		return 0, 0, false
 	}
+	end = s.i
 	s.space()
-	return s.i == len(b)
+	return start, end, s.i == len(b)
 }
 
 // Object reports whether b is one valid JSON object (space around it
@@ -68,50 +100,127 @@ func Valid(b []byte) bool {
 // Object returns false, each may have seen the members before the fault,
 // which the caller then drops. The members' texts are slices of b.
 func Object(b []byte, each func(Member)) bool {
+	return object(b, members(b, each), nil)
+}
+
+// Within is Object, and more: the members of the value of each member
+// named name (in any case, as Member.Is matches names), when that value
+// is an object, go to inner as they are read, before each gets that
+// member. Versioner's answer echoes the event's extra_metadata (up to
+// 120 KB), of which the step reads one member: it is read once, not by
+// Object and then again by the caller.
+func Within(b []byte, name string, each, inner func(Member)) bool {
+	in := members(b, inner)
+	return object(b, members(b, each), func(k, kend int) member {
+		if (Member{Key: b[k:kend]}).Is(name) {
+			return in
+		}
+		return nil
+	})
+}
+
+// members hands each the Members that object reads in b.
+func members(b []byte, each func(Member)) member {
+	return func(k, kend, v, end int) { each(Member{Key: b[k:kend], Value: b[v:end]}) }
+}
+
+// Members is Object for text held in a string: each member's name,
+// decoded as Member.Name decodes it, and its value as a Value, which
+// shares s's memory rather than copying it.
+func Members(s string, each func(name string, v Value)) bool {
+	var texts []string // the values' texts, side by side in blocks
+	return object(bytesOf(s), func(k, kend, v, end int) {
+		name := s[k+1 : kend-1]
+		if !plainString(name) {
+			name = Member{Key: []byte(s[k:kend])}.Name()
+		}
+		if len(texts) == cap(texts) {
+			texts = make([]string, 0, min(2*cap(texts)+8, 256))
+		}
+		texts = append(texts, s[v:end])
+		each(name, Value{&texts[len(texts)-1]})
+	}, nil)
+}
+
+// bytesOf is s's bytes, not copied, for the scanner, which only reads
+// them (a string's bytes must never change): 100 KB of metadata is read
+// where it is, and its values are slices of s.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// object reads an object, handing each member's key (b[k:kend], quotes
+// included) and value (b[v:end]) to each as it reads them; open, when not
+// nil, as members says.
+func object(b []byte, each member, open func(k, kend int) member) bool {
 	s := scanner{b: b}
 	s.space()
-	if s.i >= len(b) || b[s.i] != '{' {
+	if s.i >= len(b) || b[s.i] != '{' || !s.members(1, each, open) {
 		return false
 	}
+	s.space()
+	return s.i == len(b)
+}
+
+// member is handed each member of an object as it is read: its key
+// (b[k:kend], quotes included) and value (b[v:end]).
+type member func(k, kend, v, end int)
+
+// members reads an object (s.i at its '{'), the depth-th level of
+// nesting, handing each of its members to each once read. When open is
+// not nil and returns a function for a member's key, and the member's
+// value is an object, that object's members go to the function as they
+// are read (then the member itself to each): the caller need not read
+// the value's text again to see them.
+func (s *scanner) members(depth int, each member, open func(k, kend int) member) bool {
+	if depth > maxDepth {
+		return false
+	}
+	b := s.b
 	s.i++
 	s.space()
 	if s.i < len(b) && b[s.i] == '}' {
 		s.i++
-	} else {
-		for {
-			k := s.i
-			if !s.str() {
+		return true
+	}
+	for {
+		k := s.i
+		if !s.str() {
+			return false
+		}
+		kend := s.i
+		s.space()
+		if s.i >= len(b) || b[s.i] != ':' {
+			return false
+		}
+		s.i++
+		s.space()
+		v := s.i
+		var inner member
+		if open != nil && s.i < len(b) && b[s.i] == '{' {
+			inner = open(k, kend)
+		}
+		if inner != nil {
+			if !s.members(depth+1, inner, nil) {
 				return false
 			}
-			key := b[k:s.i]
-			s.space()
-			if s.i >= len(b) || b[s.i] != ':' {
-				return false
-			}
+		} else if !s.value(depth) {
+			return false
+		}
+		each(k, kend, v, s.i)
+		s.space()
+		if s.i >= len(b) {
+			return false
+		}
+		switch b[s.i] {
+		case '}':
+			s.i++
+			return true
+		case ',':
 			s.i++
 			s.space()
-			v := s.i
-			if !s.value(1) {
-				return false
-			}
-			each(Member{Key: key, Value: b[v:s.i]})
-			s.space()
-			if s.i >= len(b) {
-				return false
-			}
-			if b[s.i] == '}' {
-				s.i++
-				break
-			}
-			if b[s.i] != ',' {
-				return false
-			}
-			s.i++
-			s.space()
+		default:
+			return false
 		}
 	}
-	s.space()
-	return s.i == len(b)
 }
 
 type scanner struct {

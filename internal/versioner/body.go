@@ -15,7 +15,8 @@ import (
 // what a dry run prints. It is written here rather than by json.Marshal,
 // which re-reads and compacts every json.RawMessage it meets: the
 // metadata's values (up to 120 KB) are JSON text that ParseMetadata
-// checked, and go out as the user wrote them.
+// checked (each a rawjson.Value), and go out as the user wrote them,
+// without being read again.
 func Body(ev event.Event) ([]byte, error) {
 	b := fields(ev)
 	keys := slices.Collect(maps.Keys(b))
@@ -23,7 +24,13 @@ func Body(ev event.Event) ([]byte, error) {
 		keys = append(keys, "extra_metadata")
 	}
 	slices.Sort(keys) // as json.Marshal orders a map's keys
-	out := make([]byte, 0, 1024+rawSize(ev.Metadata))
+	var meta members
+	size := 1024
+	if ev.Metadata != nil {
+		meta = sortedMembers(ev.Metadata)
+		size += meta.size()
+	}
+	out := make([]byte, 0, size)
 	out = append(out, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -35,7 +42,7 @@ func Body(ev event.Event) ([]byte, error) {
 			continue
 		}
 		var err error
-		if out, err = appendObject(out, ev.Metadata); err != nil {
+		if out, err = appendObject(out, meta); err != nil {
 			return nil, err
 		}
 	}
@@ -83,18 +90,22 @@ func fields(ev event.Event) map[string]string {
 	return b
 }
 
-// appendObject appends m as a JSON object, its keys in order. A
+// appendObject appends ms as a JSON object, in their order. A
+// rawjson.Value is appended as it is: rawjson checked it. A
 // json.RawMessage is appended as it is when it is valid JSON (one pass,
 // no copy made to compact it); any other value, or text that is not
 // JSON, goes through json.Marshal, whose error is Body's.
-func appendObject(out []byte, m map[string]any) ([]byte, error) {
+func appendObject(out []byte, ms members) ([]byte, error) {
 	out = append(out, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
-		if i > 0 {
+	for n, h := range ms.order {
+		if n > 0 {
 			out = append(out, ',')
 		}
-		out = append(appendString(out, k), ':')
-		switch v := m[k].(type) {
+		out = append(appendString(out, ms.keys[h.i]), ':')
+		switch v := ms.vals[h.i].(type) {
+		case rawjson.Value:
+			out = append(out, v.String()...)
+			continue
 		case json.RawMessage:
 			if len(v) > 0 && rawjson.Valid(v) {
 				out = append(out, v...)
@@ -104,7 +115,7 @@ func appendObject(out []byte, m map[string]any) ([]byte, error) {
 			out = appendString(out, v)
 			continue
 		}
-		j, err := json.Marshal(m[k])
+		j, err := json.Marshal(ms.vals[h.i])
 		if err != nil {
 			return nil, err
 		}
@@ -113,13 +124,15 @@ func appendObject(out []byte, m map[string]any) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// rawSize is about how many bytes m takes as JSON: its keys, and its
+// size is about how many bytes ms take as JSON: their keys, and their
 // values that are text, JSON or not.
-func rawSize(m map[string]any) int {
+func (ms members) size() int {
 	n := 0
-	for k, v := range m {
+	for i, k := range ms.keys {
 		n += len(k) + 4
-		switch v := v.(type) {
+		switch v := ms.vals[i].(type) {
+		case rawjson.Value:
+			n += len(v.String())
 		case json.RawMessage:
 			n += len(v)
 		case string:

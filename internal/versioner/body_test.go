@@ -12,6 +12,7 @@ import (
 
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/event"
+	"github.com/deploytrack/deploytrack/internal/rawjson"
 	"github.com/deploytrack/deploytrack/internal/runner"
 	"github.com/deploytrack/deploytrack/internal/versioner"
 )
@@ -347,4 +348,36 @@ func TestBodyInvalidRawMetadata(t *testing.T) {
 		t.Fatalf("Body() with a nil json.RawMessage: %v", err)
 	}
 	sameAsMarshal(t, ev, raw)
+}
+
+// TestBodyValueMetadata: a rawjson.Value, which ParseMetadata gives, goes
+// out as its text, spacing and escapes kept; the zero Value is null.
+func TestBodyValueMetadata(t *testing.T) {
+	t.Parallel()
+	parsed, ok := rawjson.Parse(` { "a" : [1, 2e3, "\u003c"] } `)
+	if !ok {
+		t.Fatal("Parse() refused the value")
+	}
+	tests := []struct {
+		name string
+		v    rawjson.Value
+		want string // in the body, after "k":
+	}{
+		{name: "as written", v: parsed, want: `{ "a" : [1, 2e3, "\u003c"] }`},
+		{name: "the zero Value is null", want: `null`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev := with(deployment(), func(e *event.Event) { e.Metadata = map[string]any{"k": tt.v} })
+			raw, err := versioner.Body(ev)
+			if err != nil {
+				t.Fatalf("Body() error = %v", err)
+			}
+			if want := `"extra_metadata":{"k":` + tt.want + `}`; !bytes.Contains(raw, []byte(want)) {
+				t.Errorf("Body() = %s\nwant it to hold %s", raw, want)
+			}
+			sameAsMarshal(t, ev, raw)
+		})
+	}
 }

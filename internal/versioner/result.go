@@ -72,7 +72,8 @@ func decodeResult(k event.Kind, raw []byte) Result {
 // would check it and then skip it. For a valid object, each member that
 // r has a field for (matched as encoding/json matches them, in any case)
 // is decoded into it in turn, and of extra_metadata only
-// preflight_status; anything else goes to json.Unmarshal whole, to say
+// preflight_status, seen in the one pass that checks the answer
+// (rawjson.Within); anything else goes to json.Unmarshal whole, to say
 // what is wrong.
 func decode(raw []byte, r *response) error {
 	var first error
@@ -81,7 +82,8 @@ func decode(raw []byte, r *response) error {
 			first = err
 		}
 	}
-	ok := rawjson.Object(raw, func(m rawjson.Member) {
+	em := &r.ExtraMetadata
+	ok := rawjson.Within(raw, "extra_metadata", func(m rawjson.Member) {
 		switch {
 		case m.Is("id"):
 			into(m.Value, &r.ID)
@@ -94,14 +96,13 @@ func decode(raw []byte, r *response) error {
 		case m.Is("status"):
 			into(m.Value, &r.Status)
 		case m.Is("extra_metadata"):
-			em := &r.ExtraMetadata
-			if !rawjson.Object(m.Value, func(m rawjson.Member) {
-				if m.Is("preflight_status") {
-					into(m.Value, &em.PreflightStatus)
-				}
-			}) {
-				into(m.Value, em) // not an object: null, or the type error
+			if m.Value[0] != '{' { // an object's members went to the function below
+				into(m.Value, em) // null, or the type error
 			}
+		}
+	}, func(m rawjson.Member) {
+		if m.Is("preflight_status") {
+			into(m.Value, &em.PreflightStatus)
 		}
 	})
 	if !ok {
