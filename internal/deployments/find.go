@@ -152,7 +152,7 @@ func (c *Client) jobDeployment(ctx context.Context, ev event.Event, candidates [
 		if i == maxCandidates {
 			break
 		}
-		statuses, resp, err := c.listStatuses(ctx, d.GetID(), statusOptions())
+		statuses, resp, err := c.lists.candidateStatuses(ctx, c, d.GetID())
 		if err != nil {
 			return 0, c.explain(ctx, fmt.Sprintf("list the statuses of deployment %d", d.GetID()), resp, err)
 		}

@@ -33,6 +33,7 @@ import (
 type Lists struct {
 	mu       sync.Mutex
 	m        map[string]*envList
+	statuses map[string]*statusList // the job candidates' (see candidateStatuses)
 	rounds   map[string]*round
 	expected int // products that will each join or Skip once
 	arrived  int
@@ -79,6 +80,37 @@ func (l *Lists) narrow() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return firstPage(l.expected)
+}
+
+// statusList is a deployment's statuses, read once for the step.
+type statusList struct {
+	once sync.Once
+	list []*github.DeploymentStatus
+	resp *github.Response
+	err  error
+}
+
+// candidateStatuses reads the statuses of deployment id, a candidate for
+// the job's own (see jobDeployment), once for l, or each time without one:
+// with github-deployment: auto, each product of a step at the job's
+// commit asks the same of the same candidates.
+func (l *Lists) candidateStatuses(ctx context.Context, c *Client, id int64) ([]*github.DeploymentStatus, *github.Response, error) {
+	if l == nil {
+		return c.listStatuses(ctx, id, statusOptions())
+	}
+	key := c.owner + "/" + c.repo + "\n" + strconv.FormatInt(id, 10)
+	l.mu.Lock()
+	e := l.statuses[key]
+	if e == nil {
+		if l.statuses == nil {
+			l.statuses = map[string]*statusList{}
+		}
+		e = &statusList{}
+		l.statuses[key] = e
+	}
+	l.mu.Unlock()
+	e.once.Do(func() { e.list, e.resp, e.err = c.listStatuses(ctx, id, statusOptions()) })
+	return e.list, e.resp, e.err
 }
 
 type envList struct {

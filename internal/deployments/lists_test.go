@@ -84,3 +84,53 @@ func TestListsShared(t *testing.T) {
 		})
 	}
 }
+
+// TestListsShareCandidates: with github-deployment: auto, the products of
+// one step at the job's commit read a candidate for the job's own
+// deployment once between them, not once each.
+func TestListsShareCandidates(t *testing.T) {
+	t.Parallel()
+	for _, share := range []bool{true, false} {
+		t.Run(fmt.Sprint("shared ", share), func(t *testing.T) {
+			t.Parallel()
+			g := setup(t)
+			var mu sync.Mutex
+			reads := 0
+			g.mux.HandleFunc("GET /repos/acme/web/deployments", func(w http.ResponseWriter, r *http.Request) {
+				respond(w, http.StatusOK, "["+job(5)+"]")
+			})
+			g.mux.HandleFunc("GET /repos/acme/web/deployments/5/statuses", func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				reads++
+				mu.Unlock()
+				respond(w, http.StatusOK, linking("https://github.com/acme/web/actions/runs/987654321/job/9"))
+			})
+			var shared deployments.Lists
+			products := []string{"shop-api", "worker", "search"}
+			var wg sync.WaitGroup
+			for _, p := range products {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := g.client(t, g.url)
+					if share {
+						c.Share(&shared)
+					}
+					ev := with(deployment(), func(e *event.Event) { e.Product = p })
+					target, err := c.Target(context.Background(), ev, deployments.Where{Auto: true, RunSHA: sha})
+					if err != nil || target.ID != 5 || !target.Job {
+						t.Errorf("%s: Target() = %+v, %v, want the job's deployment 5", p, target, err)
+					}
+				}()
+			}
+			wg.Wait()
+			want := 1
+			if !share {
+				want = len(products)
+			}
+			if reads != want {
+				t.Errorf("the candidate's statuses were read %d times, want %d", reads, want)
+			}
+		})
+	}
+}
