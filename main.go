@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -18,12 +17,6 @@ import (
 )
 
 func main() {
-	// One processor: a step waits on two APIs and computes little, and
-	// with a second P the runtime starts more threads, hands goroutines
-	// from one to the other and keeps a heap cache per P, which costs a
-	// short-lived process more CPU and memory than the parallelism gives
-	// back (BENCHMARKS.md).
-	runtime.GOMAXPROCS(1)
 	// The runner stops a cancelled step with SIGINT, then SIGTERM: end the
 	// requests in flight and still write what is known. On Windows (the
 	// native variant) it sends the console's Ctrl+C, then Ctrl+Break, which

@@ -39,7 +39,7 @@ func buffer(resp *http.Response, limit int64) ([]byte, error) {
 }
 
 // firstSize is the buffer an answer is read into first: its length and
-// one byte (to meet the end) when the server gave it; for a request that
+// one byte (to meet the end, and at most maxFirst) when the server gave it; for a request that
 // sent a body, that body's size, an eighth more and 4 KB, since an API
 // answers a request that creates something with what it created
 // (Versioner echoes the event's extra_metadata, up to 120 KB; GitHub a
@@ -49,12 +49,17 @@ func firstSize(resp *http.Response, limit int64) int {
 	n := int64(512)
 	switch req := resp.Request; {
 	case resp.ContentLength >= 0:
-		n = resp.ContentLength + 1
+		// Trusted only so far before a byte has come: a server that
+		// claims 16 MB and sends nothing costs no 16 MB buffer.
+		n = min(resp.ContentLength+1, maxFirst)
 	case req != nil && req.ContentLength > 0:
 		n = req.ContentLength + req.ContentLength/8 + 4<<10
 	}
 	return int(min(n, limit+1))
 }
+
+// maxFirst bounds the first buffer; a longer answer grows it as it comes.
+const maxFirst = 1 << 20
 
 // readAll is io.ReadAll starting with a buffer of size bytes: an answer
 // that fits is read with no copy and one allocation, where io.ReadAll

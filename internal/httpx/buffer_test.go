@@ -180,8 +180,9 @@ func TestFirstSize(t *testing.T) {
 		{name: "chunked, answering a body", length: -1, sent: 100 << 10, limit: 1 << 20, want: 100<<10 + 100<<10/8 + 4<<10},
 		{name: "chunked, answering a small body", length: -1, sent: 80, limit: 1 << 20, want: 80 + 10 + 4<<10},
 		{name: "chunked, answering a GET", length: -1, limit: 1 << 20, want: 512},
-		{name: "never past the limit", length: 5 << 20, limit: 1 << 20, want: 1<<20 + 1},
+		{name: "never past the limit", length: 5 << 20, limit: 512 << 10, want: 512<<10 + 1},
 		{name: "never past the limit, answering a body", length: -1, sent: 5 << 20, limit: 1 << 20, want: 1<<20 + 1},
+		{name: "a length claimed is trusted up to 1 MB before a byte has come", length: 16 << 20, limit: 16 << 20, want: 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/deploytrack/deploytrack/internal/config"
 	"github.com/deploytrack/deploytrack/internal/ghcontext"
+	"github.com/deploytrack/deploytrack/internal/httpx"
 	"github.com/deploytrack/deploytrack/internal/outcome"
 	"github.com/deploytrack/deploytrack/internal/redact"
 	"github.com/deploytrack/deploytrack/internal/workflow"
@@ -36,12 +37,13 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 	src := ghcontext.Load(a)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
+	hc := newHTTP(a, cfg) // one client, one reading of the roots, for the Actions API and the recording
 
 	word, ok := outcome.FromJobStatus(cfg.JobStatus)
 	how := "job.status is " + cfg.JobStatus
 	if !ok {
 		var err error
-		if word, err = jobOutcome(ctx, a, cfg, src); err != nil {
+		if word, err = jobOutcome(ctx, a, hc, cfg, src); err != nil {
 			msg := "could not tell how the job went, so no outcome was recorded: " + err.Error()
 			if cfg.FailOnGitHubError {
 				a.WithFieldsMap(map[string]string{"title": "auto-finish"}).Errorf("%s", msg)
@@ -88,7 +90,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 		}
 	}
 	reps := newReports(cfgs, src, evs, warnings(cfg, src), secrets)
-	recordAll(ctx, a, cfg, cfgs, src, evs, reps, known)
+	recordAll(ctx, a, hc, cfg, cfgs, src, evs, reps, known)
 	// The post steps of the job run one after the other: another step's
 	// post step that started the same product leaves it alone.
 	if err := workflow.SetEnv(a, secrets, finished(reps)...); err != nil {
@@ -99,8 +101,7 @@ func finish(ctx context.Context, a *githubactions.Action, now func() time.Time, 
 }
 
 // jobOutcome asks the Actions API how this job's steps went.
-func jobOutcome(ctx context.Context, a *githubactions.Action, cfg *config.Config, src ghcontext.Source) (string, error) {
-	hc := newHTTP(a, cfg)
+func jobOutcome(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, src ghcontext.Source) (string, error) {
 	jobs, err := outcome.New(hc.For("GitHub"), src.APIURL, cfg.GitHubToken, src.Repository, "deploytrack/"+version)
 	if err != nil {
 		return "", err

@@ -31,8 +31,7 @@ const pool = 10
 // and once more after their creates; those of one environment list its
 // newest deployments once. They start together so that they list
 // together: a product that waited for a slot would list again.
-func recordAll(ctx context.Context, a *githubactions.Action, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
-	hc := newHTTP(a, cfg)
+func recordAll(ctx context.Context, a *githubactions.Action, hc *httpx.Client, cfg *config.Config, cfgs []*config.Config, src ghcontext.Source, evs []event.Event, reps []*report.Report, known []knownDeployment) {
 	lists := &deployments.Lists{}
 	expected := 0
 	for i := range evs {

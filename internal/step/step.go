@@ -97,13 +97,19 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	if cfg.DryRun {
+		recorded := 0 // as recordAll counts them: the environment's first page grows with them
+		for _, r := range reps {
+			if r.Skipped == "" {
+				recorded++
+			}
+		}
 		for i := range evs {
-			dryRun(a, cfgs[i], src, evs[i], reps[i], len(evs))
+			dryRun(a, cfgs[i], src, evs[i], reps[i], recorded)
 		}
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
-		recordAll(ctx, a, cfg, cfgs, src, evs, reps, nil)
+		recordAll(ctx, a, newHTTP(a, cfg), cfg, cfgs, src, evs, reps, nil)
 		if err := handOn(a, secrets, cfg, reps); err != nil {
 			// The events are recorded: their outputs and summary are
 			// still written, and the step fails.
