@@ -85,6 +85,10 @@ func (p *yParser) flowItem() *yNode {
 		// A plain value that ends its line goes on over the next, in
 		// YAML: refuse that rather than read it differently.
 		save := *p
+		p.skipSpace()
+		if p.peek() == '\n' && p.inBlock {
+			p.tabAfterLine()
+		}
 		p.skipFlowSpace()
 		if p.line != line && !strings.ContainsRune(",]}", rune(p.peek())) {
 			p.unsupported("a value that spans lines is not supported: put it on one line")
@@ -92,6 +96,21 @@ func (p *yParser) flowItem() *yNode {
 		*p = save
 	}
 	return n
+}
+
+// tabAfterLine refuses a tab that starts a line after a plain value that
+// ends its line inside a block collection: yaml.v3 reads it as breaking
+// the block's indentation, up to the next comment or value.
+func (p *yParser) tabAfterLine() {
+	for q := p.pos; q < len(p.src); q++ {
+		switch p.src[q] {
+		case '\t':
+			p.unsupported("a tab after a value that ends its line is not supported: indent with spaces")
+		case ' ', '\n':
+		default:
+			return
+		}
+	}
 }
 
 // skipFlowSpace skips spaces, tabs, comments and line ends inside [ ] or

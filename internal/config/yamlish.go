@@ -58,10 +58,11 @@ func (e *yError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.ms
 type yParser struct {
 	src       string
 	pos       int
-	line      int // 1-based line of pos
-	lineStart int // offset of the start of pos's line
-	flow      int // depth of [ ] and { }
-	depth     int // of collections, up to maxDepth
+	line      int  // 1-based line of pos
+	lineStart int  // offset of the start of pos's line
+	flow      int  // depth of [ ] and { }
+	depth     int  // of collections, up to maxDepth
+	inBlock   bool // the [ ] or { } being read is inside a block collection
 	started   bool
 }
 
@@ -110,7 +111,10 @@ func (p *yParser) start() (indent int, ok bool) {
 	for {
 		rest := p.src[p.pos:]
 		switch {
-		case marker == 0 && strings.HasPrefix(rest, "---") && p.blankAt(p.pos+3):
+		case strings.HasPrefix(rest, "---") && p.blankAt(p.pos+3):
+			if marker != 0 {
+				p.unsupported("a second document (---) is not supported: give one list")
+			}
 			marker = p.line
 			p.pos += 3
 		case strings.HasPrefix(rest, "...") && p.blankAt(p.pos+3):
@@ -286,6 +290,7 @@ func (p *yParser) blockNode(parent, indent int) *yNode {
 		return p.blockSequence(indent)
 	}
 	if c := p.peek(); c == '[' || c == '{' {
+		p.inBlock = parent >= 0
 		n := p.flowNode()
 		p.skipSpace()
 		if p.peek() == ':' {
@@ -406,6 +411,7 @@ func (p *yParser) blockValue(indent int) *yNode {
 		p.fail("a list (- ) cannot start on the line of its key: start it on the next line")
 	}
 	if c := p.peek(); c == '[' || c == '{' {
+		p.inBlock = true
 		return p.flowNode()
 	}
 	v, isKey := p.blockScalar()

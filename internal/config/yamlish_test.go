@@ -109,6 +109,7 @@ func FuzzProducts(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		checkTree(t, s)
 		got, err := ParseProducts(s)
 		want, werr := oracleParseProducts(s)
 		switch {
@@ -151,6 +152,8 @@ func TestParseProductsSubset(t *testing.T) {
 		{"lone carriage return", "- a@1\r- b@1", "a carriage return without a line feed is not supported"},
 		{"other line breaks", "- a@1\u2028", "the line break U+2028 is not supported"},
 		{"byte order mark", "\ufeff- a@1", "a byte order mark (U+FEFF) is not supported"},
+		{"tab after a value that ends its line", "- product: a\n  metadata: {x: 1\n\t}", "line 2: a tab after a value that ends its line is not supported"},
+		{"a second ---", "# products\n---\n--- [a@1]", "line 3: a second document (---) is not supported"},
 		{"deep nesting", strings.Repeat("[", 65) + strings.Repeat("]", 65), "nesting deeper than 64 lists and mappings is not supported"},
 		{"long key", "- {" + strings.Repeat("k", 1001) + ": 1}", "a key longer than 1000 characters is not supported"},
 	}

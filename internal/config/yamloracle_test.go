@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"testing"
 
 	"gopkg.in/yaml.v3"
 )
@@ -179,4 +180,61 @@ func oracleNodeKind(n *yaml.Node) string {
 		return "string"
 	}
 	return "value"
+}
+
+// sameTree says how ours differs from yaml.v3's reading of the same text,
+// or "" when they agree: kinds, values, and the tags nodeJSON and
+// nodeKind tell apart (a timestamp and << are strings to them).
+func sameTree(ours *yNode, theirs *yaml.Node) string {
+	if theirs.Kind == yaml.DocumentNode || theirs.Kind == 0 {
+		if len(theirs.Content) == 0 {
+			if ours.kind == yScalar && ours.tag == "!!null" && ours.value == "" {
+				return ""
+			}
+			return "yaml.v3 reads an empty document"
+		}
+		theirs = theirs.Content[0]
+	}
+	kinds := map[yaml.Kind]yKind{yaml.ScalarNode: yScalar, yaml.SequenceNode: ySequence, yaml.MappingNode: yMapping}
+	k, ok := kinds[theirs.Kind]
+	if !ok || k != ours.kind {
+		return fmt.Sprintf("line %d: yaml.v3 reads kind %v, ours %v", theirs.Line, theirs.Kind, ours.kind)
+	}
+	if k == yScalar {
+		tag := theirs.Tag
+		if tag == "!!timestamp" || tag == "!!merge" {
+			tag = "!!str"
+		}
+		if tag != ours.tag || theirs.Value != ours.value {
+			return fmt.Sprintf("line %d: yaml.v3 reads %s %q, ours %s %q", theirs.Line, tag, theirs.Value, ours.tag, ours.value)
+		}
+		return ""
+	}
+	if len(theirs.Content) != len(ours.content) {
+		return fmt.Sprintf("line %d: yaml.v3 reads %d nodes in the collection, ours %d", theirs.Line, len(theirs.Content), len(ours.content))
+	}
+	for i := range theirs.Content {
+		if d := sameTree(ours.content[i], theirs.Content[i]); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// checkTree fails t when parseYAML accepts s and yaml.v3 refuses it or
+// reads it differently. It says whether parseYAML accepted.
+func checkTree(t *testing.T, s string) bool {
+	t.Helper()
+	ours, err := parseYAML(s)
+	if err != nil {
+		return false
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+		t.Fatalf("parseYAML reads %q; yaml.v3 refuses it: %v", s, err)
+	}
+	if d := sameTree(ours, &doc); d != "" {
+		t.Fatalf("parseYAML(%q): %s", s, d)
+	}
+	return true
 }
