@@ -85,6 +85,7 @@ func (p *yParser) plain() *yNode {
 	return &yNode{kind: yScalar, tag: resolvePlain(v), value: v}
 }
 
+// singleQuoted reads '...', where two quotes in a row stand for one.
 func (p *yParser) singleQuoted() string {
 	var b strings.Builder
 	p.pos++
@@ -112,6 +113,7 @@ var escapes = map[byte]string{'0': "\x00", 'a': "\a", 'b': "\b", 't': "\t", '\t'
 	'f': "\f", 'r': "\r", 'e': "\x1b", ' ': " ", '"': "\"", '\'': "'", '\\': "\\",
 	'N': "\u0085", '_': "\u00a0", 'L': "\u2028", 'P': "\u2029"}
 
+// doubleQuoted reads "...", with the escapes yaml.v3 reads.
 func (p *yParser) doubleQuoted() string {
 	var b strings.Builder
 	p.pos++
