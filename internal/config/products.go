@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // MaxProducts bounds the products input. GitHub's secondary rate limit
@@ -37,6 +35,7 @@ var productLine = regexp.MustCompile(`^([^\s@]+)@(\S+)$`)
 // entries are objects (product, version, environment, status, metadata,
 // environment-url) or product@version strings, or plain lines of
 // product@version. Empty means one product, from the step's own inputs.
+// The YAML is the subset parseYAML reads (see yamlish.go).
 func ParseProducts(s string) ([]Product, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -44,25 +43,25 @@ func ParseProducts(s string) ([]Product, error) {
 	if ps, ok := parseLines(s); ok {
 		return checkProducts(ps)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
-		return nil, fmt.Errorf("is neither a YAML/JSON list nor lines of product@version: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	list, err := parseYAML(s)
+	var ye *yError
+	if errors.As(err, &ye) && ye.unsupported {
+		return nil, fmt.Errorf("uses YAML that deploytrack does not read: %v", err)
 	}
-	list := &doc
-	if list.Kind == yaml.DocumentNode && len(list.Content) == 1 {
-		list = list.Content[0]
+	if err != nil {
+		return nil, fmt.Errorf("is neither a YAML/JSON list nor lines of product@version: %v", err)
 	}
-	if list.Kind != yaml.SequenceNode {
+	if list.kind != ySequence {
 		return nil, fmt.Errorf("is a YAML %s, not a list: give a list of products, or lines of product@version", nodeKind(list))
 	}
-	if len(list.Content) == 0 {
+	if len(list.content) == 0 {
 		return nil, errors.New("is an empty list: give at least one product, or leave the input out")
 	}
-	if len(list.Content) > MaxProducts {
-		return nil, fmt.Errorf("lists %d products; the limit is %d per step (GitHub's secondary rate limit): split them over steps", len(list.Content), MaxProducts)
+	if len(list.content) > MaxProducts {
+		return nil, fmt.Errorf("lists %d products; the limit is %d per step (GitHub's secondary rate limit): split them over steps", len(list.content), MaxProducts)
 	}
-	ps := make([]Product, 0, len(list.Content))
-	for i, n := range list.Content {
+	ps := make([]Product, 0, len(list.content))
+	for i, n := range list.content {
 		p, err := productEntry(n)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %v", i+1, err)
@@ -92,23 +91,22 @@ func parseLines(s string) ([]Product, bool) {
 
 // productEntry reads one entry. Scalars are taken as written, never as
 // YAML reads them: version: 1.10 is "1.10", not the number 1.1.
-func productEntry(n *yaml.Node) (Product, error) {
-	n = resolve(n)
-	switch n.Kind {
-	case yaml.ScalarNode:
-		m := productLine.FindStringSubmatch(strings.TrimSpace(n.Value))
-		if m == nil || n.Tag == "!!null" {
-			return Product{}, fmt.Errorf("%q is not product@version", n.Value)
+func productEntry(n *yNode) (Product, error) {
+	switch n.kind {
+	case yScalar:
+		m := productLine.FindStringSubmatch(strings.TrimSpace(n.value))
+		if m == nil || n.tag == "!!null" {
+			return Product{}, fmt.Errorf("%q is not product@version", n.value)
 		}
 		return Product{Product: m[1], Version: m[2]}, nil
-	case yaml.MappingNode:
+	case yMapping:
 	default:
 		return Product{}, fmt.Errorf("is a %s, not an object or a product@version string", nodeKind(n))
 	}
 	var p Product
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i].Value, resolve(n.Content[i+1])
+	for i := 0; i+1 < len(n.content); i += 2 {
+		k, v := n.content[i].value, n.content[i+1]
 		if seen[k] {
 			return p, fmt.Errorf("has the key %q twice", k)
 		}
@@ -126,11 +124,11 @@ func productEntry(n *yaml.Node) (Product, error) {
 		if dst == nil {
 			return p, fmt.Errorf("has an unknown key %q: use product, version, environment, status, metadata or environment-url", k)
 		}
-		if v.Kind != yaml.ScalarNode {
+		if v.kind != yScalar {
 			return p, fmt.Errorf("%s is a %s, not a string", k, nodeKind(v))
 		}
-		if v.Tag != "!!null" {
-			*dst = strings.TrimSpace(v.Value)
+		if v.tag != "!!null" {
+			*dst = strings.TrimSpace(v.value)
 		}
 		if strings.ContainsAny(*dst, "\r\n") {
 			return p, fmt.Errorf("%s holds a line break", k)
@@ -143,18 +141,18 @@ func productEntry(n *yaml.Node) (Product, error) {
 }
 
 // productMetadata takes a mapping, or a string holding a JSON object.
-func productMetadata(n *yaml.Node) (map[string]any, error) {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
+func productMetadata(n *yNode) (map[string]any, error) {
+	switch n.kind {
+	case yScalar:
+		if n.tag == "!!null" {
 			return nil, nil
 		}
-		m, err := ParseMetadata(n.Value)
+		m, err := ParseMetadata(n.value)
 		if err != nil {
 			return nil, fmt.Errorf("metadata %v", err)
 		}
 		return m, nil
-	case yaml.MappingNode:
+	case yMapping:
 		// Through JSON, so the values are what ParseMetadata would give.
 		b, err := json.Marshal(nodeJSON(n))
 		if err != nil {
@@ -166,50 +164,42 @@ func productMetadata(n *yaml.Node) (map[string]any, error) {
 }
 
 // nodeJSON converts YAML to JSON values, numbers kept as written.
-func nodeJSON(n *yaml.Node) any {
-	n = resolve(n)
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = nodeJSON(n.Content[i+1])
+func nodeJSON(n *yNode) any {
+	switch n.kind {
+	case yMapping:
+		m := make(map[string]any, len(n.content)/2)
+		for i := 0; i+1 < len(n.content); i += 2 {
+			m[n.content[i].value] = nodeJSON(n.content[i+1])
 		}
 		return m
-	case yaml.SequenceNode:
-		l := make([]any, len(n.Content))
-		for i, c := range n.Content {
+	case ySequence:
+		l := make([]any, len(n.content))
+		for i, c := range n.content {
 			l[i] = nodeJSON(c)
 		}
 		return l
 	}
-	switch n.Tag {
+	switch n.tag {
 	case "!!null":
 		return nil
 	case "!!bool":
-		return strings.EqualFold(n.Value, "true")
+		return strings.EqualFold(n.value, "true")
 	case "!!int", "!!float":
-		if json.Valid([]byte(n.Value)) {
-			return json.Number(n.Value)
+		if json.Valid([]byte(n.value)) {
+			return json.Number(n.value)
 		}
 	}
-	return n.Value
+	return n.value
 }
 
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-func nodeKind(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
+func nodeKind(n *yNode) string {
+	switch n.kind {
+	case ySequence:
 		return "list"
-	case yaml.MappingNode:
+	case yMapping:
 		return "mapping"
-	case yaml.ScalarNode:
-		switch n.Tag {
+	case yScalar:
+		switch n.tag {
 		case "!!int", "!!float":
 			return "number"
 		case "!!bool":

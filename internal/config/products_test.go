@@ -10,54 +10,56 @@ import (
 	"github.com/deploytrack/deploytrack/internal/rawjson"
 )
 
+// parseProductsTests are TestParseProducts' cases, and seeds of FuzzProducts.
+var parseProductsTests = []struct {
+	name    string
+	in      string
+	want    []Product
+	wantErr string
+}{
+	{name: "empty", in: " \n"},
+	{name: "lines", in: "shop-api@1.4.0\n\n# the worker too\n  worker@2024.11.3  \n",
+		want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2024.11.3"}}},
+	{name: "one line", in: "shop-api@sha-3f78685", want: []Product{{Product: "shop-api", Version: "sha-3f78685"}}},
+	{name: "yaml objects", in: "- product: shop-api\n  version: 1.4.0\n  environment: eu\n  status: failure\n  environment-url: https://eu.shop.example\n  metadata: {ticket: OPS-1}\n- product: worker\n  version: 2\n",
+		want: []Product{{Product: "shop-api", Version: "1.4.0", Environment: "eu", Status: "failure", EnvironmentURL: "https://eu.shop.example",
+			Metadata: map[string]any{"ticket": raw(`"OPS-1"`)}}, {Product: "worker", Version: "2"}}},
+	{name: "json", in: `[{"product":"shop-api","version":"1.4.0","metadata":"{\"n\": 12345678901234567890}"}, "worker@2"]`,
+		want: []Product{{Product: "shop-api", Version: "1.4.0", Metadata: map[string]any{"n": raw("12345678901234567890")}}, {Product: "worker", Version: "2"}}},
+	{name: "yaml strings", in: "- shop-api@1.4.0\n- worker@2\n", want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2"}}},
+	{name: "a product twice is Load's to refuse, once the entries take the step's inputs", in: "a@1\nb@1\na@2",
+		want: []Product{{Product: "a", Version: "1"}, {Product: "b", Version: "1"}, {Product: "a", Version: "2"}}},
+	{name: "same product, two environments", in: "- {product: a, environment: eu}\n- {product: a, environment: us}",
+		want: []Product{{Product: "a", Environment: "eu"}, {Product: "a", Environment: "us"}}},
+	{name: "not a list", in: "product: shop-api", wantErr: "not a list"},
+	{name: "bad yaml", in: "- product: [", wantErr: "neither a YAML/JSON list"},
+	{name: "empty list", in: "[]", wantErr: "empty list"},
+	{name: "unknown key", in: "- product: a\n  versoin: 1", wantErr: `unknown key "versoin"`},
+	{name: "no product", in: "- version: 1", wantErr: "entry 1: has no product"},
+	{name: "bad string entry", in: `["a@1", "b"]`, wantErr: `entry 2: "b" is not product@version`},
+	{name: "metadata not an object", in: "- product: a\n  metadata: [1]", wantErr: "metadata is a list"},
+	{name: "metadata string not JSON", in: "- product: a\n  metadata: 'x'", wantErr: "metadata is not valid JSON"},
+	{name: "nested value", in: "- product: a\n  version: {x: 1}", wantErr: "version is a map"},
+	{name: "line break in a field", in: "- product: a\n  version: \"1\\n::error::x\"", wantErr: "version holds a line break"},
+	{name: "number entry", in: "[1]", wantErr: `entry 1: "1" is not product@version`},
+	{name: "list entry", in: "[[a]]", wantErr: "entry 1: is a list"},
+	{name: "versions as written, not as YAML reads them", in: "- {product: a, version: 1.10}\n- {product: b, version: 2.0}\n- {product: c, version: 010}\n- {product: d, version: 0x1F}\n- {product: e, version: 2024-01-02}\n- {product: f, version: 1e3}\n- {product: g, version: 123456789012345678901234}",
+		want: []Product{{Product: "a", Version: "1.10"}, {Product: "b", Version: "2.0"}, {Product: "c", Version: "010"}, {Product: "d", Version: "0x1F"},
+			{Product: "e", Version: "2024-01-02"}, {Product: "f", Version: "1e3"}, {Product: "g", Version: "123456789012345678901234"}}},
+	{name: "json numbers as written", in: `[{"product": "a", "version": 1.10, "metadata": {"n": 1.50, "big": 12345678901234567890, "on": on}}]`,
+		want: []Product{{Product: "a", Version: "1.10", Metadata: map[string]any{"n": raw("1.50"), "big": raw("12345678901234567890"), "on": raw(`"on"`)}}}},
+	{name: "anchors", in: "- &x {product: a, version: 1}\n- {product: b, version: *v}\n", wantErr: "line 1: anchors (&x) are not supported"},
+	{name: "a key twice", in: "- {product: a, version: 1, version: 2}", wantErr: `has the key "version" twice`},
+	{name: "@ in a product", in: "- {product: web@eu, version: 1}", wantErr: "holds @, :: or ##["},
+	{name: "a workflow command in a product", in: "- {product: '::error::x', version: 1}", wantErr: "holds @, :: or ##["},
+	{name: "a workflow command in a line", in: "::error::x@1", wantErr: "entry 1: product \"::error::x\" holds"},
+	{name: "a legacy command in a product", in: "- {product: 'shop##[warning]x', version: 1}", wantErr: "holds @, :: or ##["},
+	{name: "too many", in: strings.Repeat("- p@1\n", 1) + manyProducts(MaxProducts+1), wantErr: "the limit is 30"},
+}
+
 func TestParseProducts(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		in      string
-		want    []Product
-		wantErr string
-	}{
-		{name: "empty", in: " \n"},
-		{name: "lines", in: "shop-api@1.4.0\n\n# the worker too\n  worker@2024.11.3  \n",
-			want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2024.11.3"}}},
-		{name: "one line", in: "shop-api@sha-3f78685", want: []Product{{Product: "shop-api", Version: "sha-3f78685"}}},
-		{name: "yaml objects", in: "- product: shop-api\n  version: 1.4.0\n  environment: eu\n  status: failure\n  environment-url: https://eu.shop.example\n  metadata: {ticket: OPS-1}\n- product: worker\n  version: 2\n",
-			want: []Product{{Product: "shop-api", Version: "1.4.0", Environment: "eu", Status: "failure", EnvironmentURL: "https://eu.shop.example",
-				Metadata: map[string]any{"ticket": raw(`"OPS-1"`)}}, {Product: "worker", Version: "2"}}},
-		{name: "json", in: `[{"product":"shop-api","version":"1.4.0","metadata":"{\"n\": 12345678901234567890}"}, "worker@2"]`,
-			want: []Product{{Product: "shop-api", Version: "1.4.0", Metadata: map[string]any{"n": raw("12345678901234567890")}}, {Product: "worker", Version: "2"}}},
-		{name: "yaml strings", in: "- shop-api@1.4.0\n- worker@2\n", want: []Product{{Product: "shop-api", Version: "1.4.0"}, {Product: "worker", Version: "2"}}},
-		{name: "a product twice is Load's to refuse, once the entries take the step's inputs", in: "a@1\nb@1\na@2",
-			want: []Product{{Product: "a", Version: "1"}, {Product: "b", Version: "1"}, {Product: "a", Version: "2"}}},
-		{name: "same product, two environments", in: "- {product: a, environment: eu}\n- {product: a, environment: us}",
-			want: []Product{{Product: "a", Environment: "eu"}, {Product: "a", Environment: "us"}}},
-		{name: "not a list", in: "product: shop-api", wantErr: "not a list"},
-		{name: "bad yaml", in: "- product: [", wantErr: "neither a YAML/JSON list"},
-		{name: "empty list", in: "[]", wantErr: "empty list"},
-		{name: "unknown key", in: "- product: a\n  versoin: 1", wantErr: `unknown key "versoin"`},
-		{name: "no product", in: "- version: 1", wantErr: "entry 1: has no product"},
-		{name: "bad string entry", in: `["a@1", "b"]`, wantErr: `entry 2: "b" is not product@version`},
-		{name: "metadata not an object", in: "- product: a\n  metadata: [1]", wantErr: "metadata is a list"},
-		{name: "metadata string not JSON", in: "- product: a\n  metadata: 'x'", wantErr: "metadata is not valid JSON"},
-		{name: "nested value", in: "- product: a\n  version: {x: 1}", wantErr: "version is a map"},
-		{name: "line break in a field", in: "- product: a\n  version: \"1\\n::error::x\"", wantErr: "version holds a line break"},
-		{name: "number entry", in: "[1]", wantErr: `entry 1: "1" is not product@version`},
-		{name: "list entry", in: "[[a]]", wantErr: "entry 1: is a list"},
-		{name: "versions as written, not as YAML reads them", in: "- {product: a, version: 1.10}\n- {product: b, version: 2.0}\n- {product: c, version: 010}\n- {product: d, version: 0x1F}\n- {product: e, version: 2024-01-02}\n- {product: f, version: 1e3}\n- {product: g, version: 123456789012345678901234}",
-			want: []Product{{Product: "a", Version: "1.10"}, {Product: "b", Version: "2.0"}, {Product: "c", Version: "010"}, {Product: "d", Version: "0x1F"},
-				{Product: "e", Version: "2024-01-02"}, {Product: "f", Version: "1e3"}, {Product: "g", Version: "123456789012345678901234"}}},
-		{name: "json numbers as written", in: `[{"product": "a", "version": 1.10, "metadata": {"n": 1.50, "big": 12345678901234567890, "on": on}}]`,
-			want: []Product{{Product: "a", Version: "1.10", Metadata: map[string]any{"n": raw("1.50"), "big": raw("12345678901234567890"), "on": raw(`"on"`)}}}},
-		{name: "anchors", in: "- &x {product: a, version: 1}\n- {product: b, version: *v}\n", wantErr: "unknown anchor"},
-		{name: "a key twice", in: "- {product: a, version: 1, version: 2}", wantErr: `has the key "version" twice`},
-		{name: "@ in a product", in: "- {product: web@eu, version: 1}", wantErr: "holds @, :: or ##["},
-		{name: "a workflow command in a product", in: "- {product: '::error::x', version: 1}", wantErr: "holds @, :: or ##["},
-		{name: "a workflow command in a line", in: "::error::x@1", wantErr: "entry 1: product \"::error::x\" holds"},
-		{name: "a legacy command in a product", in: "- {product: 'shop##[warning]x', version: 1}", wantErr: "holds @, :: or ##["},
-		{name: "too many", in: strings.Repeat("- p@1\n", 1) + manyProducts(MaxProducts+1), wantErr: "the limit is 30"},
-	}
-	for _, tt := range tests {
+	for _, tt := range parseProductsTests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := ParseProducts(tt.in)
