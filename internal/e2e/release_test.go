@@ -248,8 +248,9 @@ func TestBinarySize(t *testing.T) {
 	}
 	tests := []sized{{"release binary", binSize, 8_000_000}}
 	if _, err := os.Stat(caBundle); err == nil {
-		// The image is these two files; layers are compressed, so this bounds it.
-		tests = append(tests, sized{"image (binary and CA bundle)", binSize + size(caBundle), 10_000_000})
+		// The image is these two files (and a link): issue #14's budget,
+		// which make bench checks on the built image.
+		tests = append(tests, sized{"image (binary and CA bundle)", binSize + size(caBundle), 8_000_000})
 	}
 	for _, tt := range tests {
 		t.Logf("%s: %d bytes (%.2f MB, %.2f MiB), limit %d", tt.name, tt.bytes, float64(tt.bytes)/1e6, float64(tt.bytes)/(1<<20), tt.limit)
