@@ -202,10 +202,16 @@ func profileRuns(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := written(dir, cfg.bin)
+	// The copy outlives the run, for perf report to read its symbols.
+	kept := filepath.Join(os.TempDir(), "deploytrack-profile")
+	if err := os.RemoveAll(filepath.Join(kept, "bin", filepath.Base(cfg.bin))); err != nil {
+		return err
+	}
+	bin, err := written(kept, cfg.bin)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "bench: profiling %s (a copy of %s)\n", bin, cfg.bin)
 	c := &benchCase{name: "first event", binary: bin, meta: meta, event: cfg.event, dir: dir}
 	c.setUp()
 	defer c.close()
