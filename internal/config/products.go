@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // MaxProducts bounds the products input. GitHub's secondary rate limit
@@ -28,8 +29,10 @@ type Product struct {
 	Metadata       map[string]any // merged over the metadata input
 }
 
-// productLine is one line of the short form: product@version.
-var productLine = regexp.MustCompile(`^([^\s@]+)@(\S+)$`)
+// productLine is one line of the short form: product@version. It is
+// compiled when a products input is first read, not when every step
+// starts: most steps have none.
+var productLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([^\s@]+)@(\S+)$`) })
 
 // ParseProducts reads the products input: a YAML or JSON list whose
 // entries are objects (product, version, environment, status, metadata,
@@ -80,7 +83,7 @@ func parseLines(s string) ([]Product, bool) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		m := productLine.FindStringSubmatch(line)
+		m := productLine().FindStringSubmatch(line)
 		if m == nil || strings.HasPrefix(line, "-") || strings.HasPrefix(line, "[") {
 			return nil, false
 		}
@@ -94,7 +97,7 @@ func parseLines(s string) ([]Product, bool) {
 func productEntry(n *yNode) (Product, error) {
 	switch n.kind {
 	case yScalar:
-		m := productLine.FindStringSubmatch(strings.TrimSpace(n.value))
+		m := productLine().FindStringSubmatch(strings.TrimSpace(n.value))
 		if m == nil || n.tag == "!!null" {
 			return Product{}, fmt.Errorf("%q is not product@version", n.value)
 		}

@@ -56,7 +56,7 @@ func oracleProductEntry(n *yaml.Node) (Product, error) {
 	n = oracleResolve(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
-		m := productLine.FindStringSubmatch(strings.TrimSpace(n.Value))
+		m := productLine().FindStringSubmatch(strings.TrimSpace(n.Value))
 		if m == nil || n.Tag == "!!null" {
 			return Product{}, fmt.Errorf("%q is not product@version", n.Value)
 		}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // scalar reads a quoted or plain scalar on one line.
@@ -155,8 +156,11 @@ func (p *yParser) doubleQuoted() string {
 	}
 }
 
-// yamlFloat is yaml.v3's pattern for a float.
-var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+// yamlFloat is yaml.v3's pattern for a float, compiled when a products
+// input first needs it.
+var yamlFloat = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+})
 
 // resolvePlain is the tag yaml.v3 gives a plain scalar (its resolve, for
 // the tags nodeJSON and nodeKind tell apart; a timestamp is a string).
@@ -182,7 +186,7 @@ func resolvePlain(s string) string {
 		if _, err := strconv.ParseUint(plain, 0, 64); err == nil {
 			return "!!int"
 		}
-		if _, err := strconv.ParseFloat(plain, 64); err == nil && yamlFloat.MatchString(plain) {
+		if _, err := strconv.ParseFloat(plain, 64); err == nil && yamlFloat().MatchString(plain) {
 			return "!!float"
 		}
 		for _, prefix := range []string{"0b", "-0b", "0o", "-0o"} {
