@@ -45,6 +45,24 @@ type listedStatus struct {
 	TargetURL string `json:"target_url"`
 }
 
+// send sends a request to path (relative to the API's base, with its
+// query) through go-github, body (if any) as JSON, and returns the
+// answer's bytes for the caller to decode: go-github's requests, headers
+// and errors, decoding of our own. preview asks for the statuses'
+// preview media types.
+func (c *Client) send(ctx context.Context, method, path string, body any, preview bool) ([]byte, *github.Response, error) {
+	req, err := c.gh.NewRequest(method, "repos/"+c.owner+"/"+c.repo+"/"+path, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if preview {
+		req.Header.Set("Accept", previewAccept)
+	}
+	var answer bytes.Buffer
+	resp, err := c.gh.Do(ctx, req, &answer)
+	return answer.Bytes(), resp, err
+}
+
 // listDeployments lists the repository's deployments as opts asks, each
 // with what listed keeps.
 func (c *Client) listDeployments(ctx context.Context, opts *github.DeploymentsListOptions) ([]*github.Deployment, *github.Response, error) {
@@ -52,16 +70,11 @@ func (c *Client) listDeployments(ctx context.Context, opts *github.DeploymentsLi
 	if err != nil {
 		return nil, nil, err
 	}
-	req, err := c.gh.NewRequest("GET", fmt.Sprintf("repos/%s/%s/deployments?%s", c.owner, c.repo, q.Encode()), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	var body bytes.Buffer
-	resp, err := c.gh.Do(ctx, req, &body)
+	b, resp, err := c.send(ctx, "GET", "deployments?"+q.Encode(), nil, false)
 	if err != nil {
 		return nil, resp, err
 	}
-	page, err := decodeListed(body.Bytes())
+	page, err := decodeListed(b)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -78,17 +91,11 @@ func (c *Client) listDeployments(ctx context.Context, opts *github.DeploymentsLi
 
 // createDeployment is go-github's CreateDeployment, reading the id alone.
 func (c *Client) createDeployment(ctx context.Context, r *github.DeploymentRequest) (*github.Deployment, *github.Response, error) {
-	req, err := c.gh.NewRequest("POST", fmt.Sprintf("repos/%s/%s/deployments", c.owner, c.repo), r)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Accept", previewAccept)
-	var body bytes.Buffer
-	resp, err := c.gh.Do(ctx, req, &body)
+	b, resp, err := c.send(ctx, "POST", "deployments", r, true)
 	if err != nil {
 		return nil, resp, err
 	}
-	id, err := decodeID(body.Bytes())
+	id, err := decodeID(b)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -98,17 +105,11 @@ func (c *Client) createDeployment(ctx context.Context, r *github.DeploymentReque
 // createStatus is go-github's CreateDeploymentStatus; the answer is
 // decoded (a success that is not JSON is an error) and dropped.
 func (c *Client) createStatus(ctx context.Context, id int64, r *github.DeploymentStatusRequest) (*github.Response, error) {
-	req, err := c.gh.NewRequest("POST", fmt.Sprintf("repos/%s/%s/deployments/%d/statuses", c.owner, c.repo, id), r)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", previewAccept)
-	var body bytes.Buffer
-	resp, err := c.gh.Do(ctx, req, &body)
+	b, resp, err := c.send(ctx, "POST", fmt.Sprintf("deployments/%d/statuses", id), r, true)
 	if err != nil {
 		return resp, err
 	}
-	_, err = decodeID(body.Bytes())
+	_, err = decodeID(b)
 	return resp, err
 }
 
@@ -119,17 +120,11 @@ func (c *Client) listStatuses(ctx context.Context, id int64, opts *github.ListOp
 	if err != nil {
 		return nil, nil, err
 	}
-	req, err := c.gh.NewRequest("GET", fmt.Sprintf("repos/%s/%s/deployments/%d/statuses?%s", c.owner, c.repo, id, q.Encode()), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Accept", previewAccept)
-	var body bytes.Buffer
-	resp, err := c.gh.Do(ctx, req, &body)
+	b, resp, err := c.send(ctx, "GET", fmt.Sprintf("deployments/%d/statuses?%s", id, q.Encode()), nil, true)
 	if err != nil {
 		return nil, resp, err
 	}
-	page, err := decodeStatuses(body.Bytes())
+	page, err := decodeStatuses(b)
 	if err != nil {
 		return nil, resp, err
 	}
