@@ -139,16 +139,11 @@ func growthRun(addr string, metadata string, rules bool, action, eventFile strin
 			b.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		environ, _, err := runner.Step{Metadata: meta, Token: token, Dir: dir, Env: ctx,
+		env, err := runner.Step{Metadata: meta, Token: token, Dir: dir, Env: ctx,
 			With: map[string]string{"api-key": apiKey, "api-url": vURL, "product": "shop-api", "version": "1.4.0", "status": "completed", "metadata": metadata},
-		}.Environ()
+		}.EnvMap()
 		if err != nil {
 			b.Fatal(err)
-		}
-		env := map[string]string{}
-		for _, kv := range environ {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
 		}
 		b.ReportAllocs()
 		var cpu time.Duration

@@ -1,6 +1,7 @@
 package deployments
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -21,6 +22,9 @@ import (
 // test holds the two together. The answer must be that one value, as for
 // json.Unmarshal: an empty body, or text after the value, which
 // go-github's decoder let through, is not the API's answer.
+
+// jsonSpace is what JSON allows around a value.
+const jsonSpace = " \t\r\n"
 
 // errNotList is the error of an answer that is not what was asked for
 // (see notJSON).
@@ -69,7 +73,7 @@ func decodeStatuses(b []byte) ([]listedStatus, error) {
 // encoding/json has it.
 func answer(b []byte, ok bool, err error) error {
 	switch {
-	case !ok && string(trimSpace(b)) == "null":
+	case !ok && string(bytes.Trim(b, jsonSpace)) == "null":
 		return nil
 	case !ok:
 		return errNotList
@@ -99,22 +103,24 @@ func decodeInto(v []byte, set func(rawjson.Member) error) error {
 // int64 field.
 func decodeID(b []byte) (int64, error) {
 	var id int64
-	b = trimSpace(b)
-	if string(b) == "null" || !rawjson.Valid(b) || b[0] != '{' {
+	var err error
+	if !rawjson.Object(b, func(m rawjson.Member) {
+		if err == nil && m.Is("id") && string(m.Value) != "null" {
+			id, err = parseID(m.Value, "the id")
+		}
+	}) {
 		return 0, fmt.Errorf("%w: the answer is not one JSON object", errNotList)
 	}
-	err := decodeInto(b, func(m rawjson.Member) error {
-		if !m.Is("id") || string(m.Value) == "null" {
-			return nil
-		}
-		n, err := strconv.ParseInt(string(m.Value), 10, 64)
-		if err != nil {
-			return fmt.Errorf("%w: the id is %.40s", errNotList, m.Value)
-		}
-		id = n
-		return nil
-	})
 	return id, err
+}
+
+// parseID reads v, what, as encoding/json reads a number into an int64.
+func parseID(v []byte, what string) (int64, error) {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s is %.40s", errNotList, what, v)
+	}
+	return n, nil
 }
 
 // set decodes one member of a listed deployment.
@@ -124,9 +130,9 @@ func (l *listed) set(m rawjson.Member) error {
 		if string(m.Value) == "null" {
 			return nil
 		}
-		n, err := strconv.ParseInt(string(m.Value), 10, 64)
+		n, err := parseID(m.Value, "a deployment's id")
 		if err != nil {
-			return fmt.Errorf("%w: a deployment's id is %.40s", errNotList, m.Value)
+			return err
 		}
 		l.ID = n
 	case m.Is("sha"):
@@ -175,14 +181,4 @@ func setString(s *string, m rawjson.Member) error {
 	}
 	*s = v
 	return nil
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

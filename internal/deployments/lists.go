@@ -82,6 +82,23 @@ func (l *Lists) narrow() int {
 	return firstPage(l.expected)
 }
 
+// onceFor returns the entry of m for key, made on the first ask: what
+// the step's products read once between them (an environment's list, a
+// candidate's statuses) is read in its once. l.mu guards every m.
+func onceFor[E any](l *Lists, m *map[string]*E, key string) *E {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := (*m)[key]
+	if e == nil {
+		if *m == nil {
+			*m = map[string]*E{}
+		}
+		e = new(E)
+		(*m)[key] = e
+	}
+	return e
+}
+
 // statusList is a deployment's statuses, read once for the step.
 type statusList struct {
 	once sync.Once
@@ -98,17 +115,7 @@ func (l *Lists) candidateStatuses(ctx context.Context, c *Client, id int64) ([]*
 	if l == nil {
 		return c.listStatuses(ctx, id, statusOptions())
 	}
-	key := c.owner + "/" + c.repo + "\n" + strconv.FormatInt(id, 10)
-	l.mu.Lock()
-	e := l.statuses[key]
-	if e == nil {
-		if l.statuses == nil {
-			l.statuses = map[string]*statusList{}
-		}
-		e = &statusList{}
-		l.statuses[key] = e
-	}
-	l.mu.Unlock()
+	e := onceFor(l, &l.statuses, c.owner+"/"+c.repo+"\n"+strconv.FormatInt(id, 10))
 	e.once.Do(func() { e.list, e.resp, e.err = c.listStatuses(ctx, id, statusOptions()) })
 	return e.list, e.resp, e.err
 }
@@ -132,17 +139,7 @@ func (l *Lists) get(ctx context.Context, c *Client, ev event.Event, wide bool) (
 	if l == nil {
 		return c.listEnvironment(ctx, ev, size)
 	}
-	key := c.owner + "/" + c.repo + "\n" + ev.Environment + "\n" + strconv.Itoa(size)
-	l.mu.Lock()
-	e := l.m[key]
-	if e == nil {
-		if l.m == nil {
-			l.m = map[string]*envList{}
-		}
-		e = &envList{}
-		l.m[key] = e
-	}
-	l.mu.Unlock()
+	e := onceFor(l, &l.m, c.owner+"/"+c.repo+"\n"+ev.Environment+"\n"+strconv.Itoa(size))
 	e.once.Do(func() { e.list, e.err = c.listEnvironment(ctx, ev, size) })
 	return e.list, e.err
 }

@@ -121,17 +121,12 @@ func BenchmarkRun(b *testing.B) {
 			defer gsrv.Close()
 			ctx := runner.Context(gsrv.URL+gh.PathPrefix, headSHA)
 			ctx["GITHUB_EVENT_PATH"] = eventFile("push.json")
-			environ, _, err := runner.Step{
+			env, err := runner.Step{
 				Metadata: readAction(b), Token: testToken, Dir: b.TempDir(), Env: ctx,
 				With: map[string]string{"api-key": testKey, "api-url": vsrv.URL, "version": "1.2.3", "environment": "production", "metadata": bc.metadata},
-			}.Environ()
+			}.EnvMap()
 			if err != nil {
 				b.Fatal(err)
-			}
-			env := map[string]string{}
-			for _, kv := range environ {
-				k, v, _ := strings.Cut(kv, "=")
-				env[k] = v
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -167,6 +167,21 @@ func (s Step) Environ() (env []string, files map[string]string, err error) {
 	return env, files, nil
 }
 
+// EnvMap is Environ as a map, for a step run in process (step.Run with
+// the map's lookup as its getenv).
+func (s Step) EnvMap() (map[string]string, error) {
+	environ, _, err := s.Environ()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m, nil
+}
+
 // Run runs the step and reads back what it left.
 func Run(ctx context.Context, s Step) (Result, error) {
 	env, files, err := s.Environ()
